@@ -1,0 +1,50 @@
+# One venv for everything; every target depends on it, so a fresh clone needs no other step.
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+
+MODEL   ?= resnet50
+BACKEND ?= jax
+RECIPE  ?=
+DATA    ?=
+EPOCHS  ?=
+OUT     ?=
+ARGS    ?=
+
+train_flags = --model $(MODEL) --backend $(BACKEND) \
+	$(if $(RECIPE),--recipe $(RECIPE)) $(if $(DATA),--data $(DATA)) \
+	$(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUT),--out $(OUT)) $(ARGS)
+
+.PHONY: setup train test test-all compare bench lint clean
+
+setup: $(STAMP)
+
+# Re-runs only when pyproject.toml or the lock (constraints.txt) changes.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+# KERAS_BACKEND is also set by `python -m zoo` itself before keras is imported.
+train: $(STAMP)
+	KERAS_BACKEND=$(BACKEND) $(PY) -m zoo train $(train_flags)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+test-all: $(STAMP)
+	$(PY) -m pytest -q -m "slow or not slow"
+
+compare: $(STAMP)
+	$(PY) -m zoo compare $(ARGS)
+
+bench: $(STAMP)
+	$(PY) -m zoo bench $(ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check zoo recipes data_tools tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,70 @@
+"""Shared test helpers.
+
+Keras fixes its backend at first import, so every test that needs a specific
+backend runs its code in a fresh subprocess through `run_on_backend`.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+# In-process tests that import keras use JAX; per-backend tests use subprocesses.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKENDS = ("jax", "tensorflow", "torch")
+
+
+def backend_env(backend: str, **extra: str) -> dict:
+    """Environment for a child process on `backend` (quiet TF logs, repo on the path)."""
+    env = dict(os.environ)
+    env.update(
+        KERAS_BACKEND=backend,
+        TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def run_on_backend(backend: str, code: str, timeout: float = 600, **env) -> dict:
+    """Run `code` under KERAS_BACKEND=backend in a subprocess.
+
+    The code must print one JSON object as its last stdout line; that object is returned.
+    A non-zero exit fails the test with the child's stderr.
+    """
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=backend_env(backend, **env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"[{backend}] exit {proc.returncode}\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_cli(args: list[str], backend: str = "jax", timeout: float = 600, cwd=None, **env):
+    """Run `python <args>` (e.g. ["-m", "zoo", "train", ...]); returns CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, *args],
+        env=backend_env(backend, **env),
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param

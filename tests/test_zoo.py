@@ -1,0 +1,189 @@
+"""The model zoo: registry, shapes on every backend, parameter counts, saving, weights."""
+
+import pytest
+
+from tests.conftest import BACKENDS, run_on_backend
+
+REQUIRED = (
+    ["resnet50", "resnet101", "resnet152"]
+    + [f"efficientnet_b{i}" for i in range(8)]
+    + [f"efficientnetv2_{s}" for s in ("b0", "b1", "b2", "b3", "s", "m", "l")]
+    + ["vit_tiny16", "vit_small16", "vit_base16"]
+)
+
+
+def test_list_models_has_every_family():
+    import zoo
+
+    names = zoo.list_models()
+    assert names == sorted(names)
+    assert set(REQUIRED) <= set(names)
+
+
+@pytest.mark.parametrize(
+    "typo, suggestion", [("resnet5O", "resnet50"), ("vit_smal16", "vit_small16"), ("efficientnetb0", "efficientnet_b0")]
+)
+def test_unknown_name_suggests_closest(typo, suggestion):
+    import zoo
+
+    with pytest.raises(ValueError, match=suggestion):
+        zoo.build(typo)
+
+
+@pytest.mark.parametrize(
+    "name, shape, words",
+    [("vit_tiny16", (100, 100, 3), "divisible by 16"), ("resnet50", (16, 16, 3), ">= 32"), ("resnet50", (64, 64), "height, width, 3")],
+)
+def test_bad_input_shape_is_one_clear_error(name, shape, words):
+    import zoo
+
+    with pytest.raises(ValueError, match=words):
+        zoo.backbone(name, input_shape=shape)
+
+
+def test_bad_tasks_and_weights_are_rejected(tmp_path):
+    import zoo
+
+    with pytest.raises(ValueError, match="task 'artist'"):
+        zoo.build("vit_tiny16", input_shape=(32, 32, 3), tasks={"artist": 1})
+    with pytest.raises(ValueError, match="weights"):
+        zoo.backbone("resnet50", weights=str(tmp_path / "missing.weights.h5"))
+
+
+FORWARD = """
+import json, numpy as np, keras, zoo
+tasks = {"artist": 7, "movement": ["Baroque", "Cubism", "Impressionism"], "year": "regression"}
+x = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
+report = {}
+for name in ["resnet50", "efficientnet_b0", "efficientnetv2_b0", "vit_tiny16"]:
+    model = zoo.build(name, tasks=tasks, input_shape=(64, 64, 3))
+    out = {k: keras.ops.convert_to_numpy(v) for k, v in model(x, training=False).items()}
+    report[name] = {
+        "keys": sorted(out),
+        "shapes": {k: list(v.shape) for k, v in out.items()},
+        "artist_sum": out["artist"].sum(-1).tolist(),
+        "movement_sum": out["movement"].sum(-1).tolist(),
+        "year_finite": bool(np.isfinite(out["year"]).all()),
+    }
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_forward_pass_every_family(backend):
+    report = run_on_backend(backend, FORWARD)
+    assert len(report) == 4
+    for name, r in report.items():
+        assert r["keys"] == ["artist", "movement", "year"], name
+        assert r["shapes"] == {"artist": [2, 7], "movement": [2, 3], "year": [2, 1]}, name
+        assert r["artist_sum"] == pytest.approx([1, 1], abs=1e-5), name
+        assert r["movement_sum"] == pytest.approx([1, 1], abs=1e-5), name
+        assert r["year_finite"], name
+
+
+PARAMS = """
+import json, zoo
+names = ["resnet50", "resnet152", "efficientnet_b0", "vit_tiny16", "vit_small16", "vit_base16"]
+print(json.dumps({n: zoo.backbone(n, input_shape=(224, 224, 3)).count_params() for n in names}))
+"""
+
+REFERENCE_PARAMS = {
+    # keras.applications include_top=False
+    "resnet50": 23_587_712,
+    "resnet152": 58_370_944,
+    "efficientnet_b0": 4_049_571,
+    # timm vit_*_patch16_224 without the classifier
+    "vit_tiny16": 5_524_416,
+    "vit_small16": 21_665_664,
+    "vit_base16": 85_798_656,
+}
+
+
+def test_parameter_counts_match_references():
+    assert run_on_backend("jax", PARAMS) == REFERENCE_PARAMS
+
+
+SAVE = """
+import json, sys, numpy as np, zoo
+
+x = np.random.default_rng(1).uniform(0, 255, (3, 64, 64, 3)).astype("float32")
+np.save(f"{out}/x.npy", x)
+for name in ["resnet50", "efficientnet_b0", "vit_tiny16"]:
+    model = zoo.build(name, tasks={{"artist": ["a", "b", "c"], "year": "regression"}},
+                      input_shape=(64, 64, 3), target_scaling={{"year": (1700.0, 50.0)}})
+    model.save(f"{out}/{{name}}.keras")
+    preds = model.predict(x, verbose=0)
+    np.savez(f"{out}/{{name}}.npz", **preds)
+print(json.dumps({{"ok": True}}))
+"""
+
+LOAD = """
+import json, numpy as np, zoo
+x = np.load("{out}/x.npy")
+report = {{}}
+for name in ["resnet50", "efficientnet_b0", "vit_tiny16"]:
+    model = zoo.load_model("{out}/" + name + ".keras")
+    ref = np.load("{out}/" + name + ".npz")
+    preds = model.predict(x, verbose=0)
+    report[name] = {{
+        "artist_diff": float(np.abs(preds["artist"] - ref["artist"]).max()),
+        "year_diff": float(np.abs(preds["year"] - ref["year"]).max()),
+        "class_names": list(model.get_layer("artist").class_names),
+        "year_center": model.get_layer("year").center,
+    }}
+print(json.dumps(report))
+"""
+
+
+def test_model_saved_under_jax_loads_on_every_backend(tmp_path):
+    run_on_backend("jax", SAVE.format(out=tmp_path))
+    for backend in ("tensorflow", "torch", "jax"):
+        report = run_on_backend(backend, LOAD.format(out=tmp_path))
+        for name, r in report.items():
+            assert r["artist_diff"] <= 1e-4, (backend, name, r)
+            assert r["year_diff"] <= 1e-2, (backend, name, r)  # years: 1e-4 relative to 50-year scale
+            assert r["class_names"] == ["a", "b", "c"]
+            assert r["year_center"] == 1700.0
+
+
+WEIGHTS = """
+import json, numpy as np, keras, zoo
+app = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(64, 64, 3))
+path = "{out}/resnet50_notop.weights.h5"
+app.save_weights(path)
+x = np.random.default_rng(2).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
+pre = keras.applications.resnet50.preprocess_input(x.copy())
+expected = keras.ops.convert_to_numpy(app(pre, training=False)).mean(axis=(1, 2))
+net = zoo.backbone("resnet50", input_shape=(64, 64, 3), weights=path)
+got = keras.ops.convert_to_numpy(net(x, training=False))
+fresh = keras.ops.convert_to_numpy(zoo.backbone("resnet50", input_shape=(64, 64, 3))(x, training=False))
+print(json.dumps({{"diff": float(np.abs(got - expected).max()),
+                   "fresh_diff": float(np.abs(fresh - expected).max()),
+                   "scale": float(np.abs(expected).max())}}))
+"""
+
+
+def test_applications_weights_file_loads_into_backbone(tmp_path):
+    r = run_on_backend("jax", WEIGHTS.format(out=tmp_path))
+    assert r["diff"] <= 1e-4 * max(1.0, r["scale"])
+    assert r["fresh_diff"] > 100 * r["diff"] + 1e-3  # random init really differs
+
+
+UNSAFE = """
+import json, keras, zoo
+inputs = keras.Input((4,))
+model = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(inputs))
+model.save("{out}/lambda.keras")
+try:
+    zoo.load_model("{out}/lambda.keras")
+    verdict = "loaded"
+except ValueError as e:
+    verdict = str(e)
+print(json.dumps({{"verdict": verdict}}))
+"""
+
+
+def test_file_carrying_code_is_refused(tmp_path):
+    verdict = run_on_backend("jax", UNSAFE.format(out=tmp_path))["verdict"]
+    assert verdict != "loaded"
+    assert "safe_mode" in verdict or "Lambda" in verdict

@@ -1,0 +1,99 @@
+"""Build backbones and multi-task models by name, and load saved ones safely."""
+
+import os
+
+import keras
+
+from zoo import registry
+from zoo.heads import DEFAULT_TASKS, multitask_head, normalize_tasks
+from zoo.layers.preprocessing import ImagePreprocessing
+
+
+def check_input_shape(name: str, input_shape) -> tuple[int, int, int]:
+    """Return `input_shape` as a tuple, or raise ValueError saying what `name` accepts."""
+    spec = registry.get(name)
+    shape = tuple(input_shape)
+    if len(shape) != 3 or shape[2] != 3 or not all(isinstance(s, int) for s in shape):
+        raise ValueError(f"{name}: input_shape must be (height, width, 3), got {shape}")
+    height, width, _ = shape
+    if min(height, width) < spec.min_size or height % spec.patch_size or width % spec.patch_size:
+        need = f"sides >= {spec.min_size}"
+        if spec.patch_size > 1:
+            need += f" and divisible by {spec.patch_size}"
+        raise ValueError(f"{name}: image size {height}x{width} not accepted; needs {need}")
+    return shape
+
+
+def _check_weights(weights):
+    if weights in (None, "imagenet"):
+        return
+    if not isinstance(weights, str | os.PathLike) or not os.path.isfile(weights):
+        raise ValueError(f"weights: expected None, 'imagenet' or a weights file, got {weights!r}")
+
+
+def backbone(name: str, *, input_shape=(128, 128, 3), weights=None) -> keras.Model:
+    """A backbone by registry name: raw pixels `(batch, H, W, 3)` in 0-255 ->
+    pooled features `(batch, dim)`.
+
+    The ImageNet preprocessing the weights expect runs inside the model.
+    `weights`: None (random init), "imagenet" (downloads; keras.applications
+    families), or a path to a weights file of the inner network (for
+    ResNet/EfficientNet: one saved from the matching keras.applications model
+    with `include_top=False`).
+    """
+    spec = registry.get(name)
+    shape = check_input_shape(name, input_shape)
+    _check_weights(weights)
+    weights = os.fspath(weights) if weights not in (None, "imagenet") else weights
+    network = spec.fn(shape, weights)
+    images = keras.Input(shape, name="images")
+    pixels = ImagePreprocessing(spec.preprocessing, name="preprocess")(images)
+    return keras.Model(images, network(pixels), name=f"{name}_backbone")
+
+
+def build(
+    name: str,
+    *,
+    tasks: dict | None = None,
+    input_shape=(128, 128, 3),
+    weights=None,
+    dropout: float = 0.2,
+    target_scaling: dict | None = None,
+    image_filter=None,
+) -> keras.Model:
+    """Backbone + the shared multi-task head.
+
+    Args:
+        tasks: head name -> class count, list of class names, or "regression";
+            default `zoo.heads.DEFAULT_TASKS` (50 artists, 27 movements, year).
+        target_scaling: regression head -> (center, scale); "year" defaults to
+            (1850, 100). The model outputs target units (years).
+        image_filter: None, a spec such as "lowpass:0.2" / "sharpen", or a
+            Keras layer applied to the raw pixels before the backbone.
+
+    Returns a `keras.Model` from `(batch, H, W, 3)` pixels 0-255 to a dict:
+    class heads `(batch, n)` probabilities, regression heads `(batch, 1)`.
+    """
+    specs = normalize_tasks(DEFAULT_TASKS if tasks is None else tasks)
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    net = backbone(name, input_shape=input_shape, weights=weights)
+    images = keras.Input(net.input_shape[1:], name="images")
+    x = images
+    if image_filter is not None:
+        if isinstance(image_filter, str):
+            from zoo.layers.frequency import make_image_filter
+
+            image_filter = make_image_filter(image_filter)
+        if image_filter is not None:
+            x = image_filter(x)
+    outputs = multitask_head(net(x), specs, dropout=dropout, target_scaling=target_scaling)
+    return keras.Model(images, outputs, name=name)
+
+
+def load_model(path, *, compile: bool = True) -> keras.Model:
+    """Load a `.keras` file in safe mode: a file that carries code (e.g. a Lambda) is refused."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"model file not found: {path}")
+    return keras.saving.load_model(path, compile=compile, safe_mode=True)

@@ -1,0 +1,1 @@
+"""Custom Keras layers of the zoo (all serializable under the `zoo>` package)."""

@@ -1,0 +1,64 @@
+"""One registry of backbones, filled by the `@register` decorator in each family file.
+
+Like timm's `register_model`: a family file decorates one small builder per
+model name; `list_models()` and `get()` read the table.
+"""
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """What the zoo knows about one backbone name.
+
+    Attributes:
+        name: registry name, e.g. "resnet50".
+        family: "resnet", "efficientnet", "efficientnetv2" or "vit".
+        fn: builder `fn(input_shape, weights) -> keras.Model`, raw pixels in,
+            a `(batch, dim)` feature vector out.
+        preprocessing: how ImageNet weights expect pixels (see
+            `zoo.layers.preprocessing.ImagePreprocessing`).
+        patch_size: input sides must be a multiple of this (1 for CNNs).
+        min_size: smallest input side the architecture accepts.
+    """
+
+    name: str
+    family: str
+    fn: Callable[..., keras.Model]
+    preprocessing: str
+    patch_size: int = 1
+    min_size: int = 32
+
+
+_REGISTRY: dict[str, BackboneSpec] = {}
+
+
+def register(name: str, *, family: str, preprocessing: str, patch_size: int = 1, min_size: int = 32):
+    """Decorator: register `fn(input_shape, weights)` as backbone `name`."""
+
+    def wrap(fn):
+        if name in _REGISTRY:
+            raise ValueError(f"backbone {name!r} is registered twice")
+        _REGISTRY[name] = BackboneSpec(name, family, fn, preprocessing, patch_size, min_size)
+        return fn
+
+    return wrap
+
+
+def list_models(family: str | None = None) -> list[str]:
+    """Sorted registered names, optionally only one family's."""
+    return sorted(n for n, s in _REGISTRY.items() if family is None or s.family == family)
+
+
+def get(name: str) -> BackboneSpec:
+    """The spec for `name`; an unknown name raises ValueError suggesting the closest ones."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        close = difflib.get_close_matches(str(name).lower(), _REGISTRY, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else f"valid: {', '.join(list_models())}"
+        raise ValueError(f"unknown model {name!r}; {hint}") from None
