@@ -8,10 +8,15 @@
 Choose the backend (KERAS_BACKEND=jax|tensorflow|torch) before importing keras.
 """
 
-from zoo import models  # noqa: F401  (registers every backbone)
-from zoo.factory import backbone, build, check_input_shape, load_model
-from zoo.heads import DEFAULT_TASKS, TaskHead
-from zoo.registry import list_models
+from zoo import backend_select
+
+backend_select.from_command_line()  # `python -m zoo --backend X` picks X before keras loads
+
+from zoo import models  # noqa: E402, F401  (registers every backbone)
+from zoo.factory import backbone, build, check_input_shape, load_model  # noqa: E402
+from zoo.heads import DEFAULT_TASKS, TaskHead  # noqa: E402
+from zoo.registry import list_models  # noqa: E402
+from zoo.training import losses as _losses  # noqa: E402, F401  (registers ScaledHuber)
 
 __all__ = [
     "DEFAULT_TASKS",

@@ -1,0 +1,241 @@
+"""Write a dataset folder from candidate images: clean, dedupe, select, split, write.
+
+Every source (synth and each ingest kind) turns its input into `Candidate`s plus
+early rejections; `write_dataset` does the rest the same way for all of them:
+
+1. candidates are processed in `source` order; each is read and cleaned
+   (`images.to_jpeg`); the first usable copy of an image_id / of a JPEG content
+   hash wins, later ones are "duplicate id" / "duplicate content"; artist names
+   are kept as given, only stripped and NFC-normalised;
+2. artists with fewer than `min_per_artist` usable images are dropped, then the
+   `top_artists` artists with the most usable images are kept (ties by name);
+3. splits are assigned (`split.assign_splits`), then rejected.csv and finally
+   manifest.csv are written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+import unicodedata
+import zipfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from data_tools import images
+from data_tools.images import Rejected
+from data_tools.manifest import DataError, write_manifest, write_rejected
+from data_tools.split import assign_splits
+
+INCOMING = ".incoming"
+
+
+@dataclass
+class Candidate:
+    """One input image with its labels; `read` returns its bytes (or a PIL image)."""
+
+    source: str
+    image_id: str
+    artist: str
+    year: int | None
+    movement: str
+    read: Callable[[], object]
+
+
+@dataclass
+class BuildOptions:
+    """Selection, cleaning and split settings shared by every source."""
+
+    top_artists: int = 50  # 0 keeps every artist
+    min_per_artist: int = 3
+    max_side: int | None = 512
+    max_pixels: int = images.MAX_PIXELS
+    split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    seed: int = 0
+
+
+@dataclass
+class BuildResult:
+    """What a build kept and rejected."""
+
+    kept: int
+    artists: int
+    reasons: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+
+def safe_id(raw: str) -> str:
+    """`raw` if it is a safe file stem (letters, digits, _ - .), else a short hash of it."""
+    text = unicodedata.normalize("NFC", raw.strip())
+    if re.fullmatch(r"[\w\-.]{1,80}", text) and not text.startswith("."):
+        return text
+    return "h" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def slugify(name: str) -> str:
+    """Folder name for an artist: lower case, non-word runs become '-', Unicode kept."""
+    slug = re.sub(r"[\W_]+", "-", unicodedata.normalize("NFC", name).lower()).strip("-")
+    return slug[:60].strip("-") or "artist"
+
+
+def artist_slugs(artists: list[str]) -> dict[str, str]:
+    """A distinct slug per artist (collisions get -2, -3, ... in sorted-name order)."""
+    taken: set[str] = set()
+    out = {}
+    for artist in sorted(artists):
+        base = slug = slugify(artist)
+        n = 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        taken.add(slug)
+        out[artist] = slug
+    return out
+
+
+def write_dataset(
+    folder: Path,
+    candidates: list[Candidate],
+    rejected: list[tuple[str, str]],
+    opts: BuildOptions,
+    console: Console | None = None,
+    label: str = "images",
+) -> BuildResult:
+    """Fill the empty `folder` with images/, rejected.csv and (last) manifest.csv."""
+    start = time.perf_counter()
+    folder = Path(folder)
+    incoming = folder / INCOMING
+    incoming.mkdir(parents=True, exist_ok=True)
+    rejected = list(rejected)
+    rows = _clean_all(candidates, incoming, rejected, opts, console, label)
+    rows = _select_artists(rows, rejected, opts)
+    if not rows:
+        reasons = Counter(reason for _, reason in rejected)
+        detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "no input images"
+        raise DataError(f"{label}: no usable images ({detail})")
+    assign_splits(rows, opts.split, opts.seed)
+    slugs = artist_slugs(sorted({r["artist"] for r in rows}))
+    for slug in set(slugs.values()):
+        (folder / "images" / slug).mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        row["path"] = f"images/{slugs[row['artist']]}/{row['image_id']}.jpg"
+        os.replace(row.pop("_tmp"), folder / row["path"])
+    incoming.rmdir()
+    rows.sort(key=lambda r: r["path"])
+    rejected = sorted(set(rejected))
+    write_rejected(folder, rejected)
+    write_manifest(folder, rows)
+    return BuildResult(
+        kept=len(rows),
+        artists=len(slugs),
+        reasons=Counter(reason for _, reason in rejected),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _clean_all(candidates, incoming, rejected, opts, console, label) -> list[dict]:
+    """Read, clean and dedupe every candidate; usable ones are written to `incoming`."""
+    rows: list[dict] = []
+    seen_ids: set[str] = set()
+    seen_sha1: set[str] = set()
+    ordered = sorted(candidates, key=lambda c: (c.source, c.image_id))
+    with _progress(console) as progress:
+        task = progress.add_task(label, total=len(ordered))
+        for n, cand in enumerate(ordered):
+            progress.advance(task)
+            image_id = safe_id(cand.image_id)
+            try:
+                if not cand.artist.strip():
+                    raise Rejected("no artist")
+                jpeg = images.to_jpeg(_read(cand), opts.max_side, opts.max_pixels)
+                sha1 = hashlib.sha1(jpeg).hexdigest()
+                if image_id in seen_ids:
+                    raise Rejected("duplicate id")
+                if sha1 in seen_sha1:
+                    raise Rejected("duplicate content")
+            except Rejected as rej:
+                rejected.append((cand.source, rej.reason))
+                continue
+            seen_ids.add(image_id)
+            seen_sha1.add(sha1)
+            tmp = incoming / f"{n}.jpg"
+            tmp.write_bytes(jpeg)
+            rows.append(
+                {
+                    "image_id": image_id,
+                    "artist": unicodedata.normalize("NFC", cand.artist.strip()),
+                    "year": cand.year,
+                    "movement": (cand.movement or "").strip(),
+                    "sha1": sha1,
+                    "source": cand.source,
+                    "_tmp": tmp,
+                }
+            )
+    return rows
+
+
+def _read(cand: Candidate):
+    """The candidate's bytes or image; read errors become rejections."""
+    try:
+        return cand.read()
+    except FileNotFoundError:
+        raise Rejected("missing file") from None
+    except (OSError, EOFError, zipfile.BadZipFile):
+        raise Rejected("damaged image") from None
+
+
+def _select_artists(rows: list[dict], rejected: list, opts: BuildOptions) -> list[dict]:
+    """Drop artists below min_per_artist, then keep the top_artists largest."""
+    counts = Counter(r["artist"] for r in rows)
+    few = {a for a, n in counts.items() if n < opts.min_per_artist}
+    ranked = sorted((a for a in counts if a not in few), key=lambda a: (-counts[a], a))
+    beyond = set(ranked[opts.top_artists :]) if opts.top_artists > 0 else set()
+    kept = []
+    for row in rows:
+        if row["artist"] in few or row["artist"] in beyond:
+            reason = "too few images for artist" if row["artist"] in few else "artist not in top N"
+            rejected.append((row["source"], reason))
+            row["_tmp"].unlink()
+        else:
+            kept.append(row)
+    return kept
+
+
+def _progress(console: Console | None) -> Progress:
+    """A rich progress bar over files."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+        transient=False,
+    )
+
+
+def summary_table(result: BuildResult, title: str) -> Table:
+    """Kept / rejected-per-reason counts as a rich table."""
+    table = Table(title=title)
+    table.add_column("outcome")
+    table.add_column("files", justify="right")
+    table.add_row(f"kept ({result.artists} artists)", str(result.kept), style="green")
+    for reason, n in sorted(result.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+        table.add_row(f"rejected: {reason}", str(n))
+    table.add_row("total", str(result.kept + sum(result.reasons.values())), style="bold")
+    return table

@@ -1,0 +1,170 @@
+"""The dataset format shared by every source, and helpers to read it.
+
+A dataset folder DIR holds:
+
+* ``images/<artist-slug>/<image_id>.jpg`` - RGB JPEGs (quality 95);
+* ``rejected.csv`` - ``source,reason`` for every input file that was not kept;
+* ``manifest.csv`` - one row per image with the columns in ``COLUMNS``:
+  ``path`` is relative to DIR, ``year`` an integer or empty, ``movement`` may be
+  empty, ``split`` is train/val/test, ``sha1`` is the SHA-1 of the written JPEG
+  bytes (encoding is deterministic, so identical pixels give identical hashes and
+  ``sha1sum`` can verify a file), ``source`` names the original input file.
+
+manifest.csv is written last (temp file + rename), so a folder is complete
+exactly when manifest.csv exists.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+from typing import NamedTuple
+
+COLUMNS = ("image_id", "path", "artist", "year", "movement", "split", "sha1", "source")
+REJECTED_COLUMNS = ("source", "reason")
+SPLITS = ("train", "val", "test")
+MANIFEST = "manifest.csv"
+REJECTED = "rejected.csv"
+DEFAULT_ROOT = "data/synthetic"
+DEFAULT_SYNTH = {"artists": 10, "per_artist": 60, "image_size": 128, "seed": 0}
+
+
+class DataError(ValueError):
+    """A user-facing problem with input data or an output folder (one-line message)."""
+
+
+class Vocab(NamedTuple):
+    """Label vocabularies of a dataset; unpacks as (artists, movements, year_mean, year_std)."""
+
+    artists: list[str]
+    movements: list[str]
+    year_mean: float
+    year_std: float
+
+
+def read_manifest(directory: str | os.PathLike) -> list[dict]:
+    """Rows of DIR/manifest.csv; ``year`` is an int or None, every other value a str."""
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        raise DataError(f"{path}: no manifest.csv (not a dataset folder, or an unfinished one)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
+    rows = [_parse_row(path, n, raw) for n, raw in enumerate(reader, start=2)]
+    if not rows:
+        raise DataError(f"{path}: no rows")
+    return rows
+
+
+def _parse_row(path: Path, line: int, raw: dict) -> dict:
+    """Validate and convert one manifest row."""
+    if None in raw or any(raw[c] is None for c in COLUMNS):
+        raise DataError(f"{path} line {line}: wrong number of fields")
+    row = {k: v for k, v in raw.items() if k is not None}
+    rel = PurePosixPath(row["path"])
+    if not row["path"] or rel.is_absolute() or ".." in rel.parts:
+        raise DataError(f"{path} line {line}: bad image path {row['path']!r}")
+    if not row["artist"]:
+        raise DataError(f"{path} line {line}: empty artist")
+    if row["split"] not in SPLITS:
+        raise DataError(f"{path} line {line}: split {row['split']!r} is not train/val/test")
+    year = row["year"].strip()
+    try:
+        row["year"] = int(year) if year else None
+    except ValueError:
+        raise DataError(f"{path} line {line}: year {year!r} is not an integer") from None
+    return row
+
+
+def write_manifest(directory: str | os.PathLike, rows: Iterable[dict]) -> Path:
+    """Write DIR/manifest.csv atomically (this marks the folder complete)."""
+    out = []
+    for row in rows:
+        item = {c: row.get(c, "") for c in COLUMNS}
+        item["year"] = "" if item["year"] in (None, "") else str(int(item["year"]))
+        out.append(item)
+    return _atomic_csv(Path(directory) / MANIFEST, COLUMNS, out)
+
+
+def write_rejected(directory: str | os.PathLike, rows: Iterable[dict | tuple]) -> Path:
+    """Write DIR/rejected.csv atomically; rows are dicts or (source, reason) pairs."""
+    out = [r if isinstance(r, dict) else dict(zip(REJECTED_COLUMNS, r, strict=True)) for r in rows]
+    return _atomic_csv(Path(directory) / REJECTED, REJECTED_COLUMNS, out)
+
+
+def _atomic_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> Path:
+    """Write a CSV to a temp file next to `path`, fsync it, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def read_rejected(directory: str | os.PathLike) -> list[dict]:
+    """Rows of DIR/rejected.csv (source, reason); empty when the file is absent."""
+    path = Path(directory) / REJECTED
+    if not path.is_file():
+        return []
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def manifest_hash(directory: str | os.PathLike) -> str:
+    """SHA-256 hex digest of DIR/manifest.csv bytes (identifies a dataset version)."""
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        raise DataError(f"{path}: no manifest.csv")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def label_info(rows: list[dict]) -> Vocab:
+    """Sorted artists, sorted non-empty movements, and train-split year mean/std.
+
+    Mean/std use train rows with a known year; with none, (0.0, 1.0). The std is
+    never below 1.0 so it is safe to divide by.
+    """
+    artists = sorted({r["artist"] for r in rows})
+    movements = sorted({r["movement"] for r in rows if r.get("movement")})
+    years = [int(r["year"]) for r in rows if r["split"] == "train" and r["year"] not in (None, "")]
+    if not years:
+        return Vocab(artists, movements, 0.0, 1.0)
+    mean = sum(years) / len(years)
+    std = math.sqrt(sum((y - mean) ** 2 for y in years) / len(years))
+    return Vocab(artists, movements, mean, max(std, 1.0))
+
+
+def ensure_default_dataset(root: str | os.PathLike = DEFAULT_ROOT, console=None) -> Path:
+    """The embedded synthetic dataset at `root` (relative to the cwd); built on first use.
+
+    Uses ``DEFAULT_SYNTH`` (10 artists x 60 images, 128 px, seed 0). It is built in a
+    temp folder and renamed into place; if another process finishes first, its copy
+    is used. An existing complete folder is reused as is.
+    """
+    root = Path(root)
+    if (root / MANIFEST).is_file():
+        return root
+    from data_tools import outdir, synth
+
+    outdir.check_out(root, overwrite=False)
+    tmp = outdir.new_partial(root)
+    try:
+        synth.write_synthetic(tmp, **DEFAULT_SYNTH, console=console)
+        outdir.publish(tmp, root, replace=False)
+    finally:
+        outdir.remove_tree(tmp)
+    return root

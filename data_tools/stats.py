@@ -1,0 +1,108 @@
+"""Print what a dataset folder holds: per-split counts, movements, years; warn on imbalance."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from data_tools.manifest import SPLITS, manifest_hash, read_manifest, read_rejected
+
+IMBALANCE_RATIO = 3.0
+BAR_WIDTH = 40
+
+
+def dataset_warnings(rows: list[dict]) -> list[str]:
+    """Imbalance (largest/smallest artist above IMBALANCE_RATIO) and artists missing a split."""
+    counts = Counter(r["artist"] for r in rows)
+    out = []
+    big, small = max(counts, key=counts.get), min(counts, key=counts.get)
+    if counts[big] > IMBALANCE_RATIO * counts[small]:
+        ratio = counts[big] / counts[small]
+        out.append(
+            f"imbalance: {big!r} has {counts[big]} images, {small!r} only {counts[small]} "
+            f"({ratio:.1f}x)"
+        )
+    present = {(r["artist"], r["split"]) for r in rows}
+    for artist in sorted(counts):
+        missing = [s for s in SPLITS if (artist, s) not in present]
+        if missing:
+            out.append(f"artist {artist!r} has no images in {'/'.join(missing)}")
+    return out
+
+
+def print_stats(directory: str | Path, console: Console | None = None) -> list[str]:
+    """Print the tables for DIR and return the warnings (also printed)."""
+    console = console or Console()
+    rows = read_manifest(directory)
+    rejected = read_rejected(directory)
+    console.print(
+        f"[bold]{directory}[/]: {len(rows)} images, {len({r['artist'] for r in rows})} artists, "
+        f"{len(rejected)} rejected; manifest sha256 {manifest_hash(directory)[:16]}"
+    )
+    console.print(_artist_table(rows))
+    console.print(_movement_table(rows))
+    console.print(_year_table(rows))
+    if rejected:
+        console.print(_rejected_table(rejected))
+    warnings = dataset_warnings(rows)
+    for line in warnings:
+        console.print(f"[yellow]warning:[/] {line}", highlight=False)
+    return warnings
+
+
+def _artist_table(rows: list[dict]) -> Table:
+    """Images per artist and split."""
+    per = Counter((r["artist"], r["split"]) for r in rows)
+    table = Table(title="Images per artist and split")
+    table.add_column("artist", no_wrap=True)
+    for name in (*SPLITS, "total"):
+        table.add_column(name, justify="right")
+    for artist in sorted({r["artist"] for r in rows}):
+        n = [per[(artist, s)] for s in SPLITS]
+        table.add_row(artist, *map(str, n), str(sum(n)))
+    totals = [sum(per[k] for k in per if k[1] == s) for s in SPLITS]
+    table.add_row("all", *map(str, totals), str(len(rows)), style="bold")
+    return table
+
+
+def _movement_table(rows: list[dict]) -> Table:
+    """Images and artists per movement."""
+    table = Table(title="Movements")
+    table.add_column("movement", no_wrap=True)
+    table.add_column("artists", justify="right")
+    table.add_column("images", justify="right")
+    for movement in sorted({r["movement"] for r in rows}):
+        group = [r for r in rows if r["movement"] == movement]
+        label = movement or "(unknown)"
+        table.add_row(label, str(len({r["artist"] for r in group})), str(len(group)))
+    return table
+
+
+def _year_table(rows: list[dict]) -> Table:
+    """A text histogram of years per decade."""
+    decades = Counter(r["year"] // 10 * 10 for r in rows if r["year"] is not None)
+    unknown = sum(r["year"] is None for r in rows)
+    peak = max([*decades.values(), unknown, 1])
+    table = Table(title="Years per decade")
+    table.add_column("decade", no_wrap=True)
+    table.add_column("images", justify="right")
+    table.add_column("", no_wrap=True)
+    for decade in sorted(decades):
+        n = decades[decade]
+        table.add_row(f"{decade}s", str(n), "█" * max(1, round(BAR_WIDTH * n / peak)))
+    if unknown:
+        table.add_row("unknown", str(unknown), "█" * max(1, round(BAR_WIDTH * unknown / peak)))
+    return table
+
+
+def _rejected_table(rejected: list[dict]) -> Table:
+    """Rejected input files per reason (from rejected.csv)."""
+    table = Table(title="Rejected input files")
+    table.add_column("reason", no_wrap=True)
+    table.add_column("files", justify="right")
+    for reason, n in Counter(r["reason"] for r in rejected).most_common():
+        table.add_row(reason, str(n))
+    return table

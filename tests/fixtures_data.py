@@ -1,0 +1,90 @@
+"""Builders for small, real image files and dataset trees used by the data_tools tests."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import subprocess
+import sys
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body>nope</body></html>"
+
+
+def image_bytes(seed: int, size=(40, 30), mode="RGB", fmt="JPEG") -> bytes:
+    """A small noisy image (distinct per seed) encoded in `fmt`."""
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    if mode == "RGBA":
+        image.putalpha(Image.fromarray(rng.integers(0, 256, (size[1], size[0]), dtype=np.uint8)))
+    elif mode == "P":
+        image = image.quantize(16)
+    elif mode != "RGB":
+        image = image.convert(mode)
+    buf = io.BytesIO()
+    image.save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def truncated_jpeg(seed: int) -> bytes:
+    """The first half of a 64x64 JPEG: the header is fine, the scan data stops early."""
+    data = image_bytes(seed, size=(64, 64))
+    return data[: len(data) // 2]
+
+
+def bomb_png(width: int = 10_000, height: int = 10_000) -> bytes:
+    """A valid 1-bit PNG declaring width x height pixels, only a few KB on disk."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    row = b"\x00" * (1 + (width + 7) // 8)
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def write(path: Path, data: bytes) -> Path:
+    """Write bytes, creating parent folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def write_zip(path: Path, members: dict[str, bytes]) -> Path:
+    """A zip archive with exactly these member names (unsafe ones included verbatim)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(zipfile.ZipInfo(name), data)
+    return path
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python -m data_tools ARGS` from the repository root."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run(
+        [sys.executable, "-m", "data_tools", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+def read_csv(path: Path) -> list[dict]:
+    """Rows of a CSV file as dicts."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))

@@ -1,0 +1,268 @@
+"""Splits, the manifest helpers, `stats`, and one-line CLI errors."""
+
+import hashlib
+import importlib.util
+import io
+import random
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+from fixtures_data import ROOT, image_bytes, run_cli, write
+from rich.console import Console
+
+from data_tools.manifest import (
+    DataError,
+    label_info,
+    manifest_hash,
+    read_manifest,
+    write_manifest,
+    write_rejected,
+)
+from data_tools.split import assign_splits, parse_split, split_sizes
+from data_tools.stats import dataset_warnings, print_stats
+from data_tools.synth import synthesize
+
+
+def rows_for(counts: dict[str, int]) -> list[dict]:
+    """Manifest-like rows: counts[artist] images per artist."""
+    return [
+        {"image_id": f"{a[:3]}{i:03d}", "artist": a, "sha1": f"{a}{i}"}
+        for a, n in counts.items()
+        for i in range(n)
+    ]
+
+
+def test_parse_split():
+    assert parse_split("0.8,0.1,0.1") == (0.8, 0.1, 0.1)
+    assert parse_split(" 0.7 , 0.15,0.15 ") == (0.7, 0.15, 0.15)
+    assert parse_split("1,0,0") == (1.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "spec", ["0.8,0.2", "a,b,c", "0.5,0.5,0.5", "-0.1,0.6,0.5", "0,0.5,0.5", "nan,0,1", ""]
+)
+def test_parse_split_rejects(spec):
+    with pytest.raises(DataError, match="bad --split"):
+        parse_split(spec)
+
+
+def test_split_sizes():
+    f = (0.8, 0.1, 0.1)
+    assert [split_sizes(n, f) for n in (1, 2, 3, 4, 10, 60)] == [
+        (1, 0, 0),
+        (1, 1, 0),
+        (1, 1, 1),
+        (2, 1, 1),
+        (8, 1, 1),
+        (48, 6, 6),
+    ]
+    assert split_sizes(4, (0.1, 0.45, 0.45)) == (1, 1, 2)  # train keeps one
+    assert split_sizes(5, (1.0, 0.0, 0.0)) == (5, 0, 0)
+
+
+def test_assign_splits_invariants_and_seeding():
+    counts = {"Ann": 3, "Bo": 4, "Cy": 5, "Di": 7, "Ed": 10, "Flo": 60}
+    rows = rows_for(counts)
+    assign_splits(rows, (0.8, 0.1, 0.1), seed=0)
+    per = Counter((r["artist"], r["split"]) for r in rows)
+    for artist, n in counts.items():
+        assert (per[(artist, "train")], per[(artist, "val")], per[(artist, "test")]) == split_sizes(
+            n, (0.8, 0.1, 0.1)
+        )
+    first = {r["image_id"]: r["split"] for r in rows}
+
+    shuffled = rows_for(counts)
+    random.Random(5).shuffle(shuffled)
+    assign_splits(shuffled, (0.8, 0.1, 0.1), seed=0)
+    assert {r["image_id"]: r["split"] for r in shuffled} == first  # input order does not matter
+
+    other = rows_for(counts)
+    assign_splits(other, (0.8, 0.1, 0.1), seed=1)
+    assert {r["image_id"]: r["split"] for r in other} != first
+
+
+def test_synthetic_splits_have_no_shared_content(tmp_path):
+    synthesize(
+        tmp_path / "d", console=Console(file=io.StringIO()), artists=5, per_artist=6, image_size=32
+    )
+    rows = read_manifest(tmp_path / "d")
+    by_sha1 = Counter(r["sha1"] for r in rows)
+    assert set(by_sha1.values()) == {1}
+    assert {(r["artist"], r["split"]) for r in rows} == {
+        (a, s) for a in {r["artist"] for r in rows} for s in ("train", "val", "test")
+    }
+
+
+def manifest_rows(spec: dict[str, tuple[int, int, int]], year=1900, movement="M") -> list[dict]:
+    """Rows with spec[artist] = (train, val, test) counts."""
+    rows = []
+    for artist, sizes in spec.items():
+        for split, n in zip(("train", "val", "test"), sizes, strict=True):
+            for i in range(n):
+                image_id = f"{artist}-{split}-{i}"
+                rows.append(
+                    {
+                        "image_id": image_id,
+                        "path": f"images/x/{image_id}.jpg",
+                        "artist": artist,
+                        "year": None if year is None else year + 10 * i,
+                        "movement": movement,
+                        "split": split,
+                        "sha1": hashlib.sha1(image_id.encode()).hexdigest(),
+                        "source": image_id,
+                    }
+                )
+    return rows
+
+
+def test_manifest_round_trip_hash_and_label_info(tmp_path):
+    rows = manifest_rows({"Zed": (2, 1, 1), "Amy": (3, 1, 1)})
+    rows[0]["year"], rows[0]["movement"] = None, ""
+    write_manifest(tmp_path, rows)
+    write_rejected(tmp_path, [("a.jpg", "empty file")])
+    back = read_manifest(tmp_path)
+    assert [r["year"] for r in back] == [r["year"] for r in rows]
+    assert back[0]["movement"] == "" and back[1]["artist"] == "Zed"
+    assert (
+        manifest_hash(tmp_path)
+        == hashlib.sha256((tmp_path / "manifest.csv").read_bytes()).hexdigest()
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv", "rejected.csv"]
+    artists, movements, mean, std = label_info(back)
+    assert (artists, movements) == (["Amy", "Zed"], ["M"])
+    train_years = [1910, 1900, 1910, 1920]  # Zed's first train year is unknown
+    assert mean == pytest.approx(sum(train_years) / 4)
+    assert std == pytest.approx((sum((y - mean) ** 2 for y in train_years) / 4) ** 0.5)
+    assert label_info(manifest_rows({"A": (1, 1, 1)}, year=None)).year_std == 1.0
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "no manifest.csv"),
+        ("", "missing column(s) image_id"),
+        ("image_id,path,artist,year,movement,split,sha1,source\n", "no rows"),
+        (
+            "image_id,path,artist,year,movement,split,sha1,source\na,images/a.jpg,A,19x,,train,s,x\n",
+            "line 2: year '19x' is not an integer",
+        ),
+        (
+            "image_id,path,artist,year,movement,split,sha1,source\na,images/a.jpg,A,,,dev,s,x\n",
+            "line 2: split 'dev' is not train/val/test",
+        ),
+        (
+            "image_id,path,artist,year,movement,split,sha1,source\na,../a.jpg,A,,,train,s,x\n",
+            "line 2: bad image path '../a.jpg'",
+        ),
+        (
+            "image_id,path,artist,year,movement,split,sha1,source\na,images/a.jpg,A\n",
+            "line 2: wrong number of fields",
+        ),
+    ],
+)
+def test_read_manifest_errors_name_the_file(tmp_path, content, message):
+    if content is not None:
+        (tmp_path / "manifest.csv").write_text(content)
+    with pytest.raises(DataError) as err:
+        read_manifest(tmp_path)
+    assert str(err.value).startswith(str(tmp_path / "manifest.csv"))
+    assert message in str(err.value)
+
+
+def test_stats_tables_and_warnings(tmp_path):
+    rows = manifest_rows({"Big Artist": (16, 2, 2), "Small One": (3, 1, 0), "葛飾北斎": (4, 1, 1)})
+    write_manifest(tmp_path, rows)
+    proc = run_cli("stats", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for word in ("Big Artist", "Small One", "葛飾北斎", "1900s", "█", "Movements"):
+        assert word in proc.stdout
+    assert (
+        "warning: imbalance: 'Big Artist' has 20 images, 'Small One' only 4 (5.0x)" in proc.stdout
+    )
+    assert "warning: artist 'Small One' has no images in test" in proc.stdout
+    console = Console(file=io.StringIO(), width=200)
+    assert len(print_stats(tmp_path, console)) == 2
+
+
+def test_balanced_dataset_has_no_warnings():
+    assert dataset_warnings(manifest_rows({"A": (8, 1, 1), "B": (5, 1, 1)})) == []
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "error: python -m data_tools: the following arguments are required: COMMAND"),
+        (
+            ["frobnicate"],
+            "error: python -m data_tools: argument COMMAND: invalid choice: 'frobnicate'",
+        ),
+        (
+            ["synth"],
+            "error: python -m data_tools synth: the following arguments are required: --out",
+        ),
+        (
+            ["ingest", "bogus", "{src}", "--out", "{out}"],
+            "error: python -m data_tools ingest: argument kind: invalid choice: 'bogus'",
+        ),
+        (
+            ["ingest", "art500k", "{tmp}/nope", "--out", "{out}"],
+            "error: art500k: {tmp}/nope does not exist",
+        ),
+        (
+            ["ingest", "wikiart", "{src}/A/a.jpg", "--out", "{out}"],
+            "error: wikiart: {src}/A/a.jpg is neither a folder nor a .zip archive",
+        ),
+        (
+            ["ingest", "folder", "{src}", "--out", "{out}", "--split", "0.5,0.5"],
+            "error: bad --split '0.5,0.5': need 3 non-negative numbers summing to 1",
+        ),
+        (
+            ["ingest", "folder", "{src}", "--out", "{src}/inside"],
+            "error: folder: --out {src}/inside must not be inside the source folder {src}",
+        ),
+        (
+            ["ingest", "folder", "{src}", "--out", "{out}", "--min-per-artist", "5"],
+            "error: folder: no usable images (1 too few images for artist)",
+        ),
+        (
+            ["ingest", "folder", "{src}", "--out", "{out}", "--top-artists", "-1"],
+            "argument --top-artists: '-1' must not be negative",
+        ),
+        (["synth", "--out", "{out}", "--split", "1,1,1"], "error: bad --split '1,1,1'"),
+        (["stats", "{src}"], "error: {src}/manifest.csv: no manifest.csv"),
+    ],
+)
+def test_cli_errors_are_one_line(tmp_path, args, message):
+    src = tmp_path / "src"
+    write(src / "A" / "a.jpg", image_bytes(1))
+    fill = {"src": src, "out": tmp_path / "out", "tmp": tmp_path}
+    proc = run_cli(*(a.format(**fill) for a in args))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
+    assert message.format(**fill) in proc.stderr
+    assert not (tmp_path / "out").exists() and not (src / "inside").exists()
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("data_tools.bench") is not None, reason="data_tools.bench exists"
+)
+def test_bench_without_module_is_one_line_error(tmp_path):
+    proc = run_cli("bench", tmp_path)
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        "error: bench: data_tools.bench is not available\n",
+    )
+
+
+def test_package_import_is_light():
+    code = (
+        "import sys, data_tools, data_tools.manifest, data_tools.__main__ as m, data_tools.images as i;"
+        "print(m.MAX_PIXELS == i.MAX_PIXELS, 'tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert proc.stdout.split() == ["True", "False", "False"], proc.stderr

@@ -1,0 +1,183 @@
+"""`python -m zoo {train,evaluate,predict,list}`: the launcher.
+
+User mistakes (unknown model/backend/recipe, missing data, bad sizes, unsafe
+files) print one `error: ...` line and exit 2; a diverged run exits 3.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from zoo.backend_select import BACKENDS
+
+
+class UsageError(Exception):
+    """A user mistake: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, like every other user error
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m zoo", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a recipe; writes a run folder")
+    t.add_argument("--model", help="zoo model name (default: the recipe's)")
+    t.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "jax"))
+    t.add_argument("--recipe", help="recipe name in recipes/ (default: quickstart on the "
+                   "embedded dataset, else the model family's)")
+    t.add_argument("--data", help="dataset folder with manifest.csv (default: embedded synthetic set)")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--image-size", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--augment", choices=["none", "basic", "randaugment"])
+    t.add_argument("--mix", choices=["mixup", "cutmix"])
+    t.add_argument("--image-filter", help='e.g. "lowpass:0.2", "highpass:0.1", "sharpen"')
+    t.add_argument("--weights", help='"imagenet" or a backbone weights file')
+    t.add_argument("--mixed-precision", action="store_true", default=None, help="bf16 compute")
+    t.add_argument("--out", help="run folder (default runs/<model>-<backend>-<time>)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out")
+    t.add_argument("--seed", type=int, default=0)
+
+    e = sub.add_parser("evaluate", help="metrics + confusion matrix of a saved model")
+    e.add_argument("model_file")
+    e.add_argument("--data", required=True)
+    e.add_argument("--split", default="test", choices=["train", "val", "test"])
+    e.add_argument("--out", help="folder for metrics.json and confusion_matrix.png (default: beside the model)")
+    e.add_argument("--batch-size", type=int, default=32)
+    e.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "jax"))
+
+    r = sub.add_parser("predict", help="top-k artists, movement and year per image (JSON lines)")
+    r.add_argument("model_file")
+    r.add_argument("images", nargs="+")
+    r.add_argument("--top-k", type=int, default=5)
+    r.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "jax"))
+
+    sub.add_parser("list", help="list models and recipes")
+    return p
+
+
+def _use_backend(name: str) -> None:
+    if name not in BACKENDS:
+        raise UsageError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}")
+    if "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = name
+    import keras
+
+    if keras.backend.backend() != name:
+        raise UsageError(f"keras already runs on {keras.backend.backend()!r}; "
+                         f"set KERAS_BACKEND={name} before starting Python")
+
+
+def _resolve_recipe(args):
+    import recipes
+    from zoo import registry
+
+    if args.model:
+        registry.get(args.model)  # unknown name -> error with the closest names
+    name = args.recipe or ("quickstart" if not args.data else recipes.default_for(args.model or "resnet50"))
+    recipe = recipes.load(name).replace(
+        model=args.model, epochs=args.epochs, image_size=args.image_size, batch_size=args.batch_size,
+        lr=args.lr, augment=args.augment, mix=args.mix, image_filter=args.image_filter,
+        weights=args.weights, mixed_precision=args.mixed_precision,
+    )
+    for field in ("epochs", "image_size", "batch_size"):
+        if getattr(recipe, field) < 1:
+            raise UsageError(f"--{field.replace('_', '-')} must be >= 1, got {getattr(recipe, field)}")
+    if recipe.lr <= 0:
+        raise UsageError(f"--lr must be > 0, got {recipe.lr}")
+    return name, recipe
+
+
+def cmd_train(args) -> int:
+    _use_backend(args.backend)
+    name, recipe = _resolve_recipe(args)
+    if args.data:
+        data_dir = Path(args.data)
+        if not data_dir.is_dir():
+            raise UsageError(f"--data {data_dir}: no such folder")
+    else:
+        from data_tools.manifest import ensure_default_dataset
+
+        data_dir = ensure_default_dataset()
+    if args.resume and not args.out:
+        raise UsageError("--resume needs --out RUN (the run folder to continue)")
+    out = Path(args.out or f"runs/{recipe.model}-{args.backend}-{time.strftime('%Y%m%d-%H%M%S')}")
+    from zoo.training.loop import Diverged, train
+    from zoo.training.report import print_metrics
+
+    print(f"recipe {name}: {recipe.model} on {args.backend}, {recipe.image_size}px, batch "
+          f"{recipe.batch_size}, {recipe.epochs} epochs, data {data_dir} -> {out}", flush=True)
+    try:
+        result = train(recipe, backend=args.backend, data_dir=data_dir, run_dir=out,
+                       resume=args.resume, seed=args.seed)
+    except Diverged as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    print_metrics(result.metrics, title=f"test metrics ({result.run_dir}, {result.wall_s:.0f} s)")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    _use_backend(args.backend)
+    import zoo
+    from data_tools.pipeline import make_dataset
+    from zoo.training.loop import evaluate_into
+    from zoo.training.report import labels_from_model, print_metrics
+
+    model = zoo.load_model(args.model_file, compile=False)
+    labels = labels_from_model(model)
+    size = tuple(model.input_shape[1:3])
+    ds = make_dataset(args.data, args.split, labels, image_size=size, batch_size=args.batch_size)
+    out = Path(args.out or Path(args.model_file).parent)
+    out.mkdir(parents=True, exist_ok=True)
+    metrics = evaluate_into(model, ds, labels, out, split=args.split)
+    print_metrics(metrics, title=f"{args.split} metrics of {args.model_file}")
+    print(json.dumps(metrics))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    _use_backend(args.backend)
+    if args.top_k < 1:
+        raise UsageError(f"--top-k must be >= 1, got {args.top_k}")
+    import zoo
+    from zoo.training.predict import predict_images
+
+    model = zoo.load_model(args.model_file, compile=False)
+    failures = 0
+    for line in predict_images(model, args.images, top_k=args.top_k):
+        failures += "error" in line
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+    return 1 if failures else 0
+
+
+def cmd_list(args) -> int:
+    import recipes
+    import zoo
+
+    print("models: " + " ".join(zoo.list_models()))
+    print("recipes: " + " ".join(recipes.list_recipes()))
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "list": cmd_list}
+
+
+def main(argv=None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except (UsageError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}".splitlines()[0], file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; resume with --resume --out RUN", file=sys.stderr)
+        return 130

@@ -1,0 +1,115 @@
+"""Callbacks that keras.callbacks lacks: a divergence guard and a crash-safe run checkpoint."""
+
+import csv
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+
+import keras
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so a reader sees the old file or the new one, never half of it."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_csv_atomic(path: Path, rows: list[dict]) -> None:
+    """Atomically write dict rows as CSV (columns: union of keys, first row's order first)."""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stop training at the first batch whose loss is NaN or infinite.
+
+    Unlike `keras.callbacks.TerminateOnNaN`, it remembers where it happened
+    (`self.diverged = (epoch, step, loss)`, epoch 1-based) so the launcher can
+    exit non-zero with a useful message.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.diverged = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = float((logs or {}).get("loss", 0.0))
+        if not math.isfinite(loss):
+            self.diverged = (self._epoch, batch + 1, loss)
+            self.model.stop_training = True
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """Crash-safe checkpoints for `--resume`, hand-written because
+    `keras.callbacks.ModelCheckpoint` neither writes atomically nor keeps the
+    history and scheduler state a resumed run needs.
+
+    After every finished epoch with a finite loss, in this order:
+      1. `checkpoints/epoch_NNNN.keras` (model + optimizer state), via a temp file;
+      2. `checkpoints/best.keras` when `monitor` improved;
+      3. `history.csv` (one row per epoch, `epoch` 1-based);
+      4. `checkpoints/state.json`, the commit point naming the checkpoint.
+    A run killed at any moment resumes from the checkpoint in state.json.
+    """
+
+    def __init__(self, run_dir, monitor="val_loss", plateau=None, state=None):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.ckpt_dir = self.run_dir / "checkpoints"
+        self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+        self.monitor = monitor
+        self.plateau = plateau
+        state = state or {}
+        self.history = list(state.get("history", []))
+        self.best = state.get("best", math.inf)
+        if plateau is not None and "plateau" in state:
+            for key, value in state["plateau"].items():
+                setattr(plateau, key, value)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        if not math.isfinite(logs.get("loss", math.nan)):
+            return  # never checkpoint a diverged model
+        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        name = f"epoch_{epoch + 1:04d}.keras"
+        self._save(self.ckpt_dir / name)
+        value = logs.get(self.monitor, logs["loss"])
+        if value < self.best:
+            self.best = value
+            tmp = self.ckpt_dir / "best.keras.tmp"
+            shutil.copyfile(self.ckpt_dir / name, tmp)
+            os.replace(tmp, self.ckpt_dir / "best.keras")
+        self.history.append({"epoch": epoch + 1, **logs})
+        write_csv_atomic(self.run_dir / "history.csv", self.history)
+        state = {"epoch": epoch + 1, "checkpoint": name, "best": self.best, "history": self.history}
+        if self.plateau is not None:
+            state["plateau"] = {
+                k: float(getattr(self.plateau, k)) for k in ("wait", "best", "cooldown_counter")
+            }
+        write_atomic(self.ckpt_dir / "state.json", json.dumps(state, indent=1))
+        for old in self.ckpt_dir.glob("epoch_*.keras"):
+            if old.name != name:
+                old.unlink()
+
+    def _save(self, path: Path):
+        tmp = path.with_name(path.stem + ".tmp.keras")  # keras wants a .keras suffix
+        self.model.save(tmp)
+        os.replace(tmp, path)
+
+
+def read_state(run_dir) -> dict | None:
+    """The committed state of a run folder, or None if no epoch has finished."""
+    path = Path(run_dir) / "checkpoints" / "state.json"
+    return json.loads(path.read_text()) if path.exists() else None
