@@ -45,8 +45,9 @@ def equalize(images):
     hist = tf.reshape(hist, [b * c, 256])
     cdf = tf.cumsum(hist, axis=1)
     cdf_min = tf.reduce_min(tf.where(cdf > 0, cdf, cdf[:, -1:]), axis=1, keepdims=True)
-    scale = 255.0 / tf.cast(tf.maximum(cdf[:, -1:] - cdf_min, 1), tf.float32)
-    lut = tf.clip_by_value(tf.round(tf.cast(cdf - cdf_min, tf.float32) * scale), 0.0, 255.0)
+    # exact integer ratio in float64, so rounding ties match keras
+    ratio = tf.cast((cdf - cdf_min) * 255, tf.float64) / tf.cast(tf.maximum(cdf[:, -1:] - cdf_min, 1), tf.float64)
+    lut = tf.clip_by_value(tf.round(ratio), 0.0, 255.0)
     out = tf.cast(tf.gather(tf.reshape(lut, [-1]), bins), images.dtype)
     flat = tf.math.count_nonzero(hist, axis=1) <= 1  # a one-value channel stays as it is
     return tf.where(tf.reshape(flat, [b, 1, 1, c]), images, out)

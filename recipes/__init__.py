@@ -32,6 +32,7 @@ class Recipe:
     clipnorm: float | None = 1.0  # global-norm gradient clipping; None = off
     label_smoothing: float = 0.0
     dropout: float = 0.2
+    bn_momentum: float | None = None  # BatchNorm momentum; None keeps Keras' 0.99
     augment: str = "basic"  # "none" | "basic" | "randaugment"
     mix: str | None = None  # None | "mixup" | "cutmix"
     image_filter: str | None = None  # e.g. "lowpass:0.2", "sharpen" (zoo.layers.frequency)

@@ -13,5 +13,6 @@ RECIPE = Recipe(
     weight_decay=1e-4,
     schedule="cosine",
     warmup_epochs=1,
+    bn_momentum=0.9,
     augment="basic",
 )

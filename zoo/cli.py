@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "jax"))
 
     sub.add_parser("list", help="list models and recipes")
+    sub.add_parser("compare", help="leaderboard of models x backends (see --help)", add_help=False)
+    sub.add_parser("bench", help="training/inference speed vs keras.applications (see --help)",
+                   add_help=False)
     return p
 
 
@@ -171,8 +174,17 @@ def cmd_list(args) -> int:
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "list": cmd_list}
 
 
+# Subcommands with their own argument parsers (the comparative study, zoo/study/).
+STUDY = {"compare": "zoo.study.compare", "bench": "zoo.study.bench"}
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        if argv and argv[0] in STUDY:
+            import importlib
+
+            return importlib.import_module(STUDY[argv[0]]).main(argv[1:])
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except (UsageError, ValueError, FileNotFoundError) as exc:

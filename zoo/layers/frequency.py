@@ -106,7 +106,8 @@ class UnsharpMask(keras.layers.Layer):
     def gaussian(self):
         """1-D normalised Gaussian taps, length 2 * radius + 1."""
         taps = [math.exp(-0.5 * (i / self.sigma) ** 2) for i in range(-self.radius, self.radius + 1)]
-        return [t / sum(taps) for t in taps]
+        total = sum(taps)
+        return [t / total for t in taps]
 
     def call(self, images):
         x = ops.cast(images, "float32")

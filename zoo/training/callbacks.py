@@ -5,6 +5,7 @@ import json
 import math
 import os
 import shutil
+import time
 from pathlib import Path
 
 import keras
@@ -113,3 +114,28 @@ def read_state(run_dir) -> dict | None:
     """The committed state of a run folder, or None if no epoch has finished."""
     path = Path(run_dir) / "checkpoints" / "state.json"
     return json.loads(path.read_text()) if path.exists() else None
+
+
+class ThroughputMeter(keras.callbacks.Callback):
+    """Training images/s over all batches after the first `warmup` (which carry compilation).
+
+    `images_per_s` is None until a batch after the warm-up has finished.
+    """
+
+    def __init__(self, batch_size: int, warmup: int = 2):
+        super().__init__()
+        self.batch_size, self.warmup = batch_size, warmup
+        self._seen, self._seconds, self._images, self._start = 0, 0.0, 0, None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._seen += 1
+        if self._seen > self.warmup and self._start is not None:
+            self._seconds += time.perf_counter() - self._start
+            self._images += self.batch_size
+
+    @property
+    def images_per_s(self):
+        return self._images / self._seconds if self._seconds else None

@@ -1,22 +1,31 @@
 """Test-split metrics computed from predictions (numpy; the same on every backend)."""
 
+import time
+
 import numpy as np
 
 
 def collect_predictions(model, dataset):
     """Run `model` over a `(images, targets, weights)` dataset.
 
-    Returns three dicts of numpy arrays keyed by head: predictions, targets,
-    weights, each concatenated over batches (`(n, classes)`, `(n, 1)` or `(n,)`).
+    Returns four things: three dicts of numpy arrays keyed by head (predictions,
+    targets, weights, each concatenated over batches: `(n, classes)`, `(n, 1)`
+    or `(n,)`), and inference images/s over the batches after the first (None
+    with a single batch).
     """
     preds, targets, weights = {}, {}, {}
-    for images, y, w in dataset.as_numpy_iterator():
+    seconds, timed = 0.0, 0
+    for i, (images, y, w) in enumerate(dataset.as_numpy_iterator()):
+        start = time.perf_counter()
         out = model.predict_on_batch(images)
+        if i:  # the first batch compiles
+            seconds += time.perf_counter() - start
+            timed += len(images)
         for store, batch in ((preds, out), (targets, y), (weights, w)):
             for key, value in batch.items():
                 store.setdefault(key, []).append(np.asarray(value))
     join = lambda d: {k: np.concatenate(v) for k, v in d.items()}  # noqa: E731
-    return join(preds), join(targets), join(weights)
+    return join(preds), join(targets), join(weights), (timed / seconds if seconds else None)
 
 
 def _accuracy(pred, true, mask, k=1):

@@ -19,7 +19,13 @@ import keras
 import zoo
 from recipes import Recipe
 from zoo.training import evaluation, plots
-from zoo.training.callbacks import DivergenceGuard, RunCheckpoint, read_state, write_atomic
+from zoo.training.callbacks import (
+    DivergenceGuard,
+    RunCheckpoint,
+    ThroughputMeter,
+    read_state,
+    write_atomic,
+)
 from zoo.training.losses import ScaledHuber
 
 
@@ -105,6 +111,7 @@ def _config(recipe, backend, data_dir, seed, labels) -> dict:
 
 def _callbacks(recipe, run_dir, state, val_monitor):
     guard = DivergenceGuard()
+    meter = ThroughputMeter(recipe.batch_size)
     plateau = None
     extra = [keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False)]
     if recipe.schedule == "plateau":
@@ -115,7 +122,7 @@ def _callbacks(recipe, run_dir, state, val_monitor):
     checkpoint = RunCheckpoint(run_dir, monitor=val_monitor, plateau=plateau, state=state)
     # The guard runs first so a NaN batch stops the epoch; plateau must see the
     # epoch before the checkpoint records its state.
-    return guard, [guard, *extra, checkpoint]
+    return guard, meter, [guard, meter, *extra, checkpoint]
 
 
 def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = False,
@@ -164,12 +171,12 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
         model = zoo.build(recipe.model, tasks=head_tasks(labels), input_shape=shape,
                           weights=recipe.weights, dropout=recipe.dropout,
                           target_scaling={"year": (labels.year_mean, labels.year_std)},
-                          image_filter=recipe.image_filter)
+                          image_filter=recipe.image_filter, bn_momentum=recipe.bn_momentum)
         compile_model(model, recipe, steps)
         write_atomic(run_dir / "config.json", json.dumps(_config(recipe, backend, data_dir, seed, labels), indent=1))
         initial_epoch = 0
 
-    guard, callbacks = _callbacks(recipe, run_dir, state, "val_loss")
+    guard, meter, callbacks = _callbacks(recipe, run_dir, state, "val_loss")
     if initial_epoch < recipe.epochs:
         model.fit(train_ds, validation_data=val_ds, epochs=recipe.epochs, initial_epoch=initial_epoch,
                   steps_per_epoch=steps if recipe.balanced else None, callbacks=callbacks, verbose=verbose, shuffle=False)
@@ -181,6 +188,8 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
             f"training diverged at epoch {epoch}, step {step} (loss={loss}); {last}; "
             f"try a lower --lr (now {recipe.lr:g}) or keep gradient clipping on (clipnorm={recipe.clipnorm})"
         )
+    if meter.images_per_s:
+        write_atomic(run_dir / "throughput.json", json.dumps({"train_img_s": meter.images_per_s}))
     return finish(run_dir, data_dir, labels, size, recipe.batch_size, started)
 
 
@@ -201,8 +210,9 @@ def finish(run_dir: Path, data_dir, labels, size, batch_size, started) -> RunRes
 
 def evaluate_into(model, dataset, labels, out_dir: Path, *, split: str) -> dict:
     """Metrics of `model` on `dataset` -> `metrics.json` and `confusion_matrix.png` in out_dir."""
-    preds, targets, weights = evaluation.collect_predictions(model, dataset)
-    metrics = {"split": split, **evaluation.compute_metrics(preds, targets, weights, labels.artists)}
+    preds, targets, weights, infer_img_s = evaluation.collect_predictions(model, dataset)
+    metrics = {"split": split, **evaluation.compute_metrics(preds, targets, weights, labels.artists),
+               "infer_img_s": infer_img_s}
     write_atomic(out_dir / "metrics.json", json.dumps(metrics, indent=1))
     if "artist" in preds:
         matrix = evaluation.confusion_matrix(preds, targets, weights, len(labels.artists))

@@ -1,0 +1,260 @@
+"""data_tools.pipeline: labels, manifest reading, tf.data batches, caching, and model.fit
+with dict targets and dict sample weights on every Keras backend.
+
+The in-process tests use TensorFlow only (never keras, whose backend is fixed at import);
+anything with keras runs in a subprocess per backend.
+"""
+
+import csv
+import math
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from data_tools.pipeline import LabelSpace, count_per_class, load_rows, make_dataset, steps_per_epoch
+from tests.conftest import run_on_backend
+
+COLUMNS = ("image_id", "path", "artist", "year", "movement", "split", "sha1", "source")
+
+
+def write_dataset(folder, rows: list[dict], size=(48, 40)) -> None:
+    """Write `rows` (artist, year, movement, split) as a dataset folder: JPEGs + manifest.csv.
+
+    Each image is a flat colour that encodes its row number (red = 10 * i), so a test can
+    tell which row a decoded image came from.
+    """
+    (folder / "images").mkdir(parents=True)
+    full = []
+    for i, row in enumerate(rows):
+        pixels = np.zeros((size[1], size[0], 3), np.uint8)
+        pixels[..., 0], pixels[..., 1], pixels[..., 2] = 10 * i, 128, 255 - 10 * i
+        path = f"images/{i:03d}.jpg"
+        Image.fromarray(pixels).save(folder / path, quality=95)
+        full.append({"image_id": f"im{i}", "path": path, "sha1": f"{i:040x}", "source": "test", **row})
+    with open(folder / "manifest.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(full)
+
+
+def row(artist, split="train", year="", movement=""):
+    return {"artist": artist, "year": str(year), "movement": movement, "split": split}
+
+
+# 12 rows: artist "a" x6, "b" x3 (train); val has no year and no movement anywhere.
+ROWS = [
+    row("a", year=1600, movement="baroque"),
+    row("a", year=1610, movement="baroque"),
+    row("a", year=1620),
+    row("a", movement="baroque"),
+    row("a", year=1630, movement="rococo"),
+    row("a", year=1640, movement="rococo"),
+    row("b", year=1900, movement="cubism"),
+    row("b", year=1910),
+    row("b"),
+    row("c", split="val"),
+    row("a", split="val"),
+    row("b", split="test", year=2000, movement="cubism"),
+]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pipeline") / "ds"
+    write_dataset(folder, ROWS)
+    return folder
+
+
+def labels_of(folder) -> LabelSpace:
+    return LabelSpace.from_rows(load_rows(folder))
+
+
+def batches(ds) -> list:
+    """All batches of a dataset as numpy (images, targets, weights)."""
+    out = []
+    for images, targets, weights in ds:
+        out.append(
+            (images.numpy(), {k: v.numpy() for k, v in targets.items()}, {k: v.numpy() for k, v in weights.items()})
+        )
+    return out
+
+
+def test_label_space_from_rows(data_dir):
+    labels = labels_of(data_dir)
+    assert labels.artists == ("a", "b", "c")  # all splits, sorted
+    assert labels.movements == ("baroque", "cubism", "rococo")
+    train_years = [1600, 1610, 1620, 1630, 1640, 1900, 1910]  # test split's 2000 ignored
+    assert labels.year_mean == pytest.approx(np.mean(train_years))
+    assert labels.year_std == pytest.approx(np.std(train_years))
+    assert labels.tasks() == {"artist": 3, "movement": 3, "year": "regression"}
+
+
+def test_label_space_without_movements_or_years():
+    labels = LabelSpace.from_rows([row("x"), row("y", split="val", year=1700)])
+    assert (labels.year_mean, labels.year_std, labels.has_year) == (1850.0, 100.0, False)
+    assert labels.tasks() == {"artist": 2}  # val-only years do not make a year task
+    one_year = LabelSpace.from_rows([row("x", year=1700), row("x", year=1700)])
+    assert one_year.year_std == 1.0  # std floor
+
+
+def test_load_rows_and_counts(data_dir):
+    assert len(load_rows(data_dir)) == len(ROWS)
+    train = load_rows(data_dir, "train")
+    assert {r["split"] for r in train} == {"train"} and len(train) == 9
+    assert count_per_class(train) == {"a": 6, "b": 3}
+    assert count_per_class(load_rows(data_dir), "movement") == {"baroque": 3, "cubism": 2, "rococo": 2}
+
+
+def test_load_rows_errors(tmp_path):
+    with pytest.raises(ValueError, match="manifest.csv does not exist"):
+        load_rows(tmp_path)
+    (tmp_path / "manifest.csv").write_text(",".join(COLUMNS) + "\n")
+    with pytest.raises(ValueError, match="empty manifest"):
+        load_rows(tmp_path)
+    write_dataset(tmp_path / "ds", ROWS[:2])
+    with pytest.raises(ValueError, match="valid splits are train, val, test"):
+        load_rows(tmp_path / "ds", "training")
+
+
+def test_make_dataset_errors(data_dir):
+    labels = labels_of(data_dir)
+    with pytest.raises(ValueError, match="balanced=True needs repeat=True"):
+        make_dataset(data_dir, "train", labels, balanced=True)
+    with pytest.raises(ValueError, match="artists not in the label space: b"):
+        make_dataset(data_dir, "train", LabelSpace(("a", "c"), ("baroque", "cubism", "rococo"), 0.0, 1.0))
+
+
+def test_batches_targets_and_weights(data_dir):
+    labels = labels_of(data_dir)
+    out = batches(make_dataset(data_dir, "train", labels, image_size=(16, 24), batch_size=4, cache=False))
+    assert [b[0].shape for b in out] == [(4, 16, 24, 3), (4, 16, 24, 3), (1, 16, 24, 3)]
+    images = np.concatenate([b[0] for b in out])
+    targets = {k: np.concatenate([b[1][k] for b in out]) for k in out[0][1]}
+    weights = {k: np.concatenate([b[2][k] for b in out]) for k in out[0][2]}
+    assert images.dtype == np.float32 and 0 <= images.min() and images.max() <= 255
+    np.testing.assert_allclose(images[:, :, :, 0].mean(axis=(1, 2)), 10 * np.arange(9), atol=3)  # row order
+    assert set(targets) == set(weights) == {"artist", "movement", "year"}
+    np.testing.assert_array_equal(targets["artist"].argmax(1), [0] * 6 + [1] * 3)
+    assert targets["artist"].shape == (9, 3) and targets["artist"].sum() == 9
+    movement_known = np.array([1, 1, 0, 1, 1, 1, 1, 0, 0], np.float32)
+    np.testing.assert_array_equal(weights["movement"], movement_known)
+    np.testing.assert_array_equal(targets["movement"].sum(1), movement_known)  # missing -> zeros
+    np.testing.assert_array_equal(targets["movement"].argmax(1)[[0, 4, 6]], [0, 2, 1])
+    assert targets["year"].shape == (9, 1) and targets["year"].dtype == np.float32
+    np.testing.assert_array_equal(targets["year"][:, 0], [1600, 1610, 1620, 0, 1630, 1640, 1900, 1910, 0])
+    np.testing.assert_array_equal(weights["year"], [1, 1, 1, 0, 1, 1, 1, 1, 0])
+    np.testing.assert_array_equal(weights["artist"], np.ones(9))
+
+
+def test_only_the_label_space_tasks_are_yielded(data_dir):
+    no_extras = LabelSpace(("a", "b", "c"), (), 1850.0, 100.0, has_year=False)
+    (_, targets, weights), *_ = batches(make_dataset(data_dir, "val", no_extras, image_size=(8, 8), cache=False))
+    assert set(targets) == set(weights) == {"artist"}
+
+
+def test_shuffle_is_seeded_and_changes_every_epoch(data_dir):
+    labels = labels_of(data_dir)
+
+    def order(ds):
+        return tuple(np.concatenate([b[0][:, 0, 0, 0] for b in batches(ds)]).round(-1).astype(int))
+
+    ds = make_dataset(data_dir, "train", labels, image_size=(8, 8), batch_size=3, shuffle=True, seed=3)
+    first, second = order(ds), order(ds)
+    assert sorted(first) == sorted(second) and first != second
+    again = make_dataset(data_dir, "train", labels, image_size=(8, 8), batch_size=3, shuffle=True, seed=3)
+    assert order(again) == first
+
+
+def copy_dataset(data_dir, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(data_dir, folder)
+    return folder
+
+
+def test_memory_cache_skips_decoding(data_dir, tmp_path):
+    folder = copy_dataset(data_dir, tmp_path)
+    ds = make_dataset(folder, "train", labels_of(folder), image_size=(8, 8), cache="memory")
+    first = batches(ds)
+    shutil.rmtree(folder / "images")  # a second epoch that decoded would fail now
+    second = batches(ds)
+    np.testing.assert_array_equal(np.concatenate([b[0] for b in first]), np.concatenate([b[0] for b in second]))
+
+
+def test_disk_cache_is_reused_by_a_new_dataset(data_dir, tmp_path):
+    folder = copy_dataset(data_dir, tmp_path)
+    labels = labels_of(folder)
+    elsewhere = tmp_path / "elsewhere"  # an existing folder: the cache file goes inside
+    elsewhere.mkdir()
+    first = batches(make_dataset(folder, "train", labels, image_size=(8, 8), cache="disk"))
+    val = batches(make_dataset(folder, "val", labels, image_size=(8, 8), cache=elsewhere))
+    assert list((folder / ".cache").glob("train-8x8-*.index"))
+    assert list(elsewhere.glob("val-8x8-*.index"))
+    shutil.rmtree(folder / "images")  # new datasets that decoded would fail now
+    second = batches(make_dataset(folder, "train", labels, image_size=(8, 8), cache="disk"))
+    val_again = batches(make_dataset(folder, "val", labels, image_size=(8, 8), cache=elsewhere))
+    for a, b in ((first, second), (val, val_again)):
+        np.testing.assert_array_equal(np.concatenate([x[0] for x in a]), np.concatenate([x[0] for x in b]))
+
+
+def test_balanced_sampling_evens_out_artists(data_dir):
+    labels = labels_of(data_dir)  # train: 6 x "a", 3 x "b"
+    ds = make_dataset(data_dir, "train", labels, image_size=(8, 8), batch_size=32, balanced=True, repeat=True)
+    artists = np.concatenate([b[1]["artist"].argmax(1) for b in batches(ds.take(10))])
+    share_b = float(np.mean(artists == 1))
+    assert 0.4 < share_b < 0.6, share_b  # unbalanced data gives 1/3
+    assert set(artists.tolist()) == {0, 1}
+
+
+FIT = """
+import json, math, sys
+import keras
+from data_tools.pipeline import LabelSpace, load_rows, make_dataset
+
+data_dir = {data_dir!r}
+labels = LabelSpace.from_rows(load_rows(data_dir))
+tasks = labels.tasks()
+size = (32, 32)
+train = make_dataset(data_dir, "train", labels, image_size=size, batch_size=4, shuffle=True,
+                     augment="randaugment", mix="mixup")
+val = make_dataset(data_dir, "val", labels, image_size=size, batch_size=4)
+
+inputs = keras.Input((*size, 3))
+x = keras.layers.Rescaling(1 / 255)(inputs)
+x = keras.layers.GlobalAveragePooling2D()(x)
+x = keras.layers.Dense(8, activation="relu")(x)
+outputs = {{
+    "artist": keras.layers.Dense(tasks["artist"], activation="softmax", name="artist")(x),
+    "movement": keras.layers.Dense(tasks["movement"], activation="softmax", name="movement")(x),
+    "year": keras.layers.Dense(1, name="year")(x),
+}}
+model = keras.Model(inputs, outputs)
+model.compile(
+    optimizer="adam",
+    loss={{
+        "artist": keras.losses.CategoricalCrossentropy(),
+        "movement": keras.losses.CategoricalCrossentropy(),
+        "year": keras.losses.Huber(),
+    }},
+)
+history = model.fit(train, epochs=1, verbose=0)
+evaluated = model.evaluate(val, verbose=0, return_dict=True)
+print(json.dumps({{"loss": history.history["loss"][0], "eval": evaluated}}))
+"""
+
+
+def test_fit_with_dict_targets_and_sample_weights(backend, data_dir):
+    out = run_on_backend(backend, FIT.format(data_dir=str(data_dir)))
+    assert math.isfinite(out["loss"]) and out["loss"] > 0
+    ev = out["eval"]
+    # val has no movement and no year: their weights are all 0, so those losses vanish
+    assert ev["movement_loss"] == 0.0 and ev["year_loss"] == 0.0, ev
+    assert ev["artist_loss"] > 0 and ev["loss"] == pytest.approx(ev["artist_loss"], rel=1e-5)
+
+
+def test_steps_for_a_repeated_dataset(data_dir):
+    assert steps_per_epoch(9, 4) == 3 and steps_per_epoch(0, 4) == 1
+    ds = make_dataset(data_dir, "train", labels_of(data_dir), image_size=(8, 8), batch_size=4, repeat=True)
+    assert len(batches(ds.take(5))) == 5
+
