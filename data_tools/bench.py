@@ -32,18 +32,30 @@ CASES = {
     "cached+flip (2nd epoch)": ({"cache": "memory", "augment": "flip"}, True),
     "basic (cached)": ({"cache": "memory", "augment": "basic"}, True),
     "randaugment (cached)": ({"cache": "memory", "augment": "randaugment"}, True),
-    "randaugment+mixup (cached)": ({"cache": "memory", "augment": "randaugment", "mix": "mixup"}, True),
+    "randaugment+mixup (cached)": (
+        {"cache": "memory", "augment": "randaugment", "mix": "mixup"},
+        True,
+    ),
 }
 
 
-def measure(data_dir, split, labels, n_rows, batch_size, image_size, batches, kwargs, full_epoch) -> float:
+def measure(
+    data_dir, split, labels, n_rows, batch_size, image_size, batches, kwargs, full_epoch
+) -> float:
     """Images per second over `batches` batches after a warm-up (a full epoch if cached)."""
     kwargs = dict(kwargs)
     if kwargs.get("augment") == "flip":
         kwargs["augment"] = flip_only()
     ds = make_dataset(
-        data_dir, split, labels, image_size=image_size, batch_size=batch_size,
-        shuffle=True, repeat=True, drop_remainder=True, **kwargs,
+        data_dir,
+        split,
+        labels,
+        image_size=image_size,
+        batch_size=batch_size,
+        shuffle=True,
+        repeat=True,
+        drop_remainder=True,
+        **kwargs,
     )
     it = iter(ds)
     for _ in range(math.ceil(n_rows / batch_size) if full_epoch else 3):
@@ -96,7 +108,17 @@ def main(argv: list[str]) -> int:
     table.add_column("img/s", justify="right")
     table.add_column("ms/batch", justify="right")
     for name, (kwargs, full_epoch) in CASES.items():
-        rate = measure(args.data_dir, args.split, labels, n_rows, args.batch_size, size, args.batches, kwargs, full_epoch)
+        rate = measure(
+            args.data_dir,
+            args.split,
+            labels,
+            n_rows,
+            args.batch_size,
+            size,
+            args.batches,
+            kwargs,
+            full_epoch,
+        )
         table.add_row(name, f"{rate:,.0f}", f"{1000 * args.batch_size / rate:.1f}")
     console.print(table)
     return 0

@@ -10,8 +10,12 @@ Each batch is `(images, targets, sample_weights)`:
               "year": float32 (B, 1) in years}, only the keys of `LabelSpace.tasks()`.
     sample_weights: same keys, float32 (B,): 1.0 where the label is known, 0.0 where
               it is missing (missing movement -> all-zero one-hot, missing year -> 0).
-Pass the triple straight to `model.fit(dataset)`; Keras resolves the weights dict
-per output name (see `keras/src/trainers/compile_utils.py`, `CompileLoss.call`).
+Pass the dataset straight to `model.fit(dataset)` (a model with dict outputs named
+like the keys, `compile(loss={...})`): Keras 3 takes the third element as
+`sample_weight` and resolves the dict per output (`keras/src/trainers/compile_utils.py`,
+`CompileLoss.call`; `weighted_metrics` get the same dict). With the default loss
+reduction "sum_over_batch_size" a masked sample adds 0 but still counts in the batch
+size; a loss built with reduction="mean_with_sample_weight" averages over known labels.
 """
 
 import csv
@@ -105,7 +109,9 @@ def encode_rows(rows: list[dict], labels: LabelSpace) -> dict[str, np.ndarray]:
         raise ValueError(f"movements not in the label space: {', '.join(sorted(unknown))}")
     return {
         "artist": np.array([artist_ids[r["artist"]] for r in rows], np.int32),
-        "movement": np.array([movement_ids.get(r.get("movement") or "", -1) for r in rows], np.int32),
+        "movement": np.array(
+            [movement_ids.get(r.get("movement") or "", -1) for r in rows], np.int32
+        ),
         "year": np.array([float(r["year"]) if r.get("year") else 0.0 for r in rows], np.float32),
         "year_known": np.array([1.0 if r.get("year") else 0.0 for r in rows], np.float32),
     }
@@ -117,7 +123,8 @@ def decode_image(path, image_size: tuple[int, int]):
     Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale by libjpeg (DCT scaling) when
     that still leaves both sides >= the target, which is several times faster. The
     remaining shrink along the tighter side is then < 2x, so plain bilinear resizing
-    (no antialias, which halves throughput at 128 px) is enough. The aspect ratio is not kept (paintings are squashed).
+    (no antialias, which halves throughput at 128 px) is enough. The aspect ratio is
+    not kept: paintings are squashed to `image_size`.
     """
     data = tf.io.read_file(path)
     shape = tf.image.extract_jpeg_shape(data)
@@ -207,6 +214,7 @@ def make_dataset(
     seed: int = 0,
     drop_remainder: bool = False,
     repeat: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> tf.data.Dataset:
     """Batches `(images, targets, sample_weights)` of one split (see the module docstring).
 
@@ -222,6 +230,9 @@ def make_dataset(
             stream per artist). The stream is infinite, so it needs repeat=True and
             `model.fit(..., steps_per_epoch=...)`.
         repeat: repeat forever (batches then span epoch boundaries).
+        shard: `(count, index)`: keep every count-th row from `index` (after the
+            seeded permutation), for one process of a multi-host run; `batch_size`
+            is then this process's share of the global batch.
     """
     if balanced and not repeat:
         raise ValueError("balanced=True needs repeat=True (the balanced stream is infinite)")
@@ -241,6 +252,8 @@ def make_dataset(
     image_size = (int(image_size[0]), int(image_size[1]))
     if shuffle or balanced:  # one seeded permutation, so a sorted manifest shuffles well
         rows = [rows[i] for i in np.random.default_rng(seed).permutation(len(rows))]
+    if shard is not None:
+        rows = rows[shard[1] :: shard[0]]
     paths = [str(Path(data_dir) / r["path"]) for r in rows]
     codes = encode_rows(rows, labels)
     target = cache_target(cache, data_dir, split, image_size, [r["path"] for r in rows])
@@ -251,8 +264,10 @@ def make_dataset(
             keep = np.flatnonzero(codes["artist"] == artist)
             sub_cache = target if not target else f"{target}-a{artist}"  # None, RAM or a file each
             ds = decoded_dataset(
-                [paths[i] for i in keep], {k: v[keep] for k, v in codes.items()},
-                image_size, sub_cache,
+                [paths[i] for i in keep],
+                {k: v[keep] for k, v in codes.items()},
+                image_size,
+                sub_cache,
             )
             buffer = min(len(keep), SHUFFLE_BUFFER)
             streams.append(ds.repeat().shuffle(buffer, seed=seed + artist))
@@ -260,7 +275,9 @@ def make_dataset(
     else:
         ds = decoded_dataset(paths, codes, image_size, target)
         if shuffle:
-            ds = ds.shuffle(min(len(rows), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)
+            ds = ds.shuffle(
+                min(len(rows), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True
+            )
         if repeat:
             ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)

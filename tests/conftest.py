@@ -68,3 +68,13 @@ def run_cli(args: list[str], backend: str = "jax", timeout: float = 600, cwd=Non
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     return request.param
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory):
+    """A synthetic dataset of 4 artists x 10 images at 32 px (32 train, 4 val, 4 test)."""
+    out = tmp_path_factory.mktemp("data") / "synth"
+    proc = run_cli(["-m", "data_tools", "synth", "--out", str(out), "--artists", "4",
+                    "--per-artist", "10", "--image-size", "32"])
+    assert proc.returncode == 0, proc.stderr
+    return out

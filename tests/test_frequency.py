@@ -93,7 +93,10 @@ def test_make_image_filter_specs(results):
         "lowpass": ["FourierFilter", {"mode": "lowpass", "cutoff": 0.25, "high_cutoff": 0.5}],
         "lowpass:0.2": ["FourierFilter", {"mode": "lowpass", "cutoff": 0.2, "high_cutoff": 0.5}],
         "highpass:0.1": ["FourierFilter", {"mode": "highpass", "cutoff": 0.1, "high_cutoff": 0.5}],
-        "bandpass:0.05-0.3": ["FourierFilter", {"mode": "bandpass", "cutoff": 0.05, "high_cutoff": 0.3}],
+        "bandpass:0.05-0.3": [
+            "FourierFilter",
+            {"mode": "bandpass", "cutoff": 0.05, "high_cutoff": 0.3},
+        ],
         "sharpen": ["UnsharpMask", {"amount": 1.0}],
         "sharpen:1.5": ["UnsharpMask", {"amount": 1.5}],
     }

@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from data_tools.pipeline import LabelSpace, count_per_class, load_rows, make_dataset, steps_per_epoch
+from data_tools.pipeline import (
+    LabelSpace,
+    count_per_class,
+    load_rows,
+    make_dataset,
+    steps_per_epoch,
+)
 from tests.conftest import run_on_backend
 
 COLUMNS = ("image_id", "path", "artist", "year", "movement", "split", "sha1", "source")
@@ -32,7 +38,9 @@ def write_dataset(folder, rows: list[dict], size=(48, 40)) -> None:
         pixels[..., 0], pixels[..., 1], pixels[..., 2] = 10 * i, 128, 255 - 10 * i
         path = f"images/{i:03d}.jpg"
         Image.fromarray(pixels).save(folder / path, quality=95)
-        full.append({"image_id": f"im{i}", "path": path, "sha1": f"{i:040x}", "source": "test", **row})
+        full.append(
+            {"image_id": f"im{i}", "path": path, "sha1": f"{i:040x}", "source": "test", **row}
+        )
     with open(folder / "manifest.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
@@ -76,7 +84,11 @@ def batches(ds) -> list:
     out = []
     for images, targets, weights in ds:
         out.append(
-            (images.numpy(), {k: v.numpy() for k, v in targets.items()}, {k: v.numpy() for k, v in weights.items()})
+            (
+                images.numpy(),
+                {k: v.numpy() for k, v in targets.items()},
+                {k: v.numpy() for k, v in weights.items()},
+            )
         )
     return out
 
@@ -104,7 +116,11 @@ def test_load_rows_and_counts(data_dir):
     train = load_rows(data_dir, "train")
     assert {r["split"] for r in train} == {"train"} and len(train) == 9
     assert count_per_class(train) == {"a": 6, "b": 3}
-    assert count_per_class(load_rows(data_dir), "movement") == {"baroque": 3, "cubism": 2, "rococo": 2}
+    assert count_per_class(load_rows(data_dir), "movement") == {
+        "baroque": 3,
+        "cubism": 2,
+        "rococo": 2,
+    }
 
 
 def test_load_rows_errors(tmp_path):
@@ -123,18 +139,23 @@ def test_make_dataset_errors(data_dir):
     with pytest.raises(ValueError, match="balanced=True needs repeat=True"):
         make_dataset(data_dir, "train", labels, balanced=True)
     with pytest.raises(ValueError, match="artists not in the label space: b"):
-        make_dataset(data_dir, "train", LabelSpace(("a", "c"), ("baroque", "cubism", "rococo"), 0.0, 1.0))
+        make_dataset(
+            data_dir, "train", LabelSpace(("a", "c"), ("baroque", "cubism", "rococo"), 0.0, 1.0)
+        )
 
 
 def test_batches_targets_and_weights(data_dir):
     labels = labels_of(data_dir)
-    out = batches(make_dataset(data_dir, "train", labels, image_size=(16, 24), batch_size=4, cache=False))
+    out = batches(
+        make_dataset(data_dir, "train", labels, image_size=(16, 24), batch_size=4, cache=False)
+    )
     assert [b[0].shape for b in out] == [(4, 16, 24, 3), (4, 16, 24, 3), (1, 16, 24, 3)]
     images = np.concatenate([b[0] for b in out])
     targets = {k: np.concatenate([b[1][k] for b in out]) for k in out[0][1]}
     weights = {k: np.concatenate([b[2][k] for b in out]) for k in out[0][2]}
     assert images.dtype == np.float32 and 0 <= images.min() and images.max() <= 255
-    np.testing.assert_allclose(images[:, :, :, 0].mean(axis=(1, 2)), 10 * np.arange(9), atol=3)  # row order
+    red = images[:, :, :, 0].mean(axis=(1, 2))
+    np.testing.assert_allclose(red, 10 * np.arange(9), atol=3)  # manifest order kept
     assert set(targets) == set(weights) == {"artist", "movement", "year"}
     np.testing.assert_array_equal(targets["artist"].argmax(1), [0] * 6 + [1] * 3)
     assert targets["artist"].shape == (9, 3) and targets["artist"].sum() == 9
@@ -143,14 +164,18 @@ def test_batches_targets_and_weights(data_dir):
     np.testing.assert_array_equal(targets["movement"].sum(1), movement_known)  # missing -> zeros
     np.testing.assert_array_equal(targets["movement"].argmax(1)[[0, 4, 6]], [0, 2, 1])
     assert targets["year"].shape == (9, 1) and targets["year"].dtype == np.float32
-    np.testing.assert_array_equal(targets["year"][:, 0], [1600, 1610, 1620, 0, 1630, 1640, 1900, 1910, 0])
+    np.testing.assert_array_equal(
+        targets["year"][:, 0], [1600, 1610, 1620, 0, 1630, 1640, 1900, 1910, 0]
+    )
     np.testing.assert_array_equal(weights["year"], [1, 1, 1, 0, 1, 1, 1, 1, 0])
     np.testing.assert_array_equal(weights["artist"], np.ones(9))
 
 
 def test_only_the_label_space_tasks_are_yielded(data_dir):
     no_extras = LabelSpace(("a", "b", "c"), (), 1850.0, 100.0, has_year=False)
-    (_, targets, weights), *_ = batches(make_dataset(data_dir, "val", no_extras, image_size=(8, 8), cache=False))
+    (_, targets, weights), *_ = batches(
+        make_dataset(data_dir, "val", no_extras, image_size=(8, 8), cache=False)
+    )
     assert set(targets) == set(weights) == {"artist"}
 
 
@@ -160,10 +185,14 @@ def test_shuffle_is_seeded_and_changes_every_epoch(data_dir):
     def order(ds):
         return tuple(np.concatenate([b[0][:, 0, 0, 0] for b in batches(ds)]).round(-1).astype(int))
 
-    ds = make_dataset(data_dir, "train", labels, image_size=(8, 8), batch_size=3, shuffle=True, seed=3)
+    ds = make_dataset(
+        data_dir, "train", labels, image_size=(8, 8), batch_size=3, shuffle=True, seed=3
+    )
     first, second = order(ds), order(ds)
     assert sorted(first) == sorted(second) and first != second
-    again = make_dataset(data_dir, "train", labels, image_size=(8, 8), batch_size=3, shuffle=True, seed=3)
+    again = make_dataset(
+        data_dir, "train", labels, image_size=(8, 8), batch_size=3, shuffle=True, seed=3
+    )
     assert order(again) == first
 
 
@@ -179,7 +208,9 @@ def test_memory_cache_skips_decoding(data_dir, tmp_path):
     first = batches(ds)
     shutil.rmtree(folder / "images")  # a second epoch that decoded would fail now
     second = batches(ds)
-    np.testing.assert_array_equal(np.concatenate([b[0] for b in first]), np.concatenate([b[0] for b in second]))
+    np.testing.assert_array_equal(
+        np.concatenate([b[0] for b in first]), np.concatenate([b[0] for b in second])
+    )
 
 
 def test_disk_cache_is_reused_by_a_new_dataset(data_dir, tmp_path):
@@ -195,12 +226,16 @@ def test_disk_cache_is_reused_by_a_new_dataset(data_dir, tmp_path):
     second = batches(make_dataset(folder, "train", labels, image_size=(8, 8), cache="disk"))
     val_again = batches(make_dataset(folder, "val", labels, image_size=(8, 8), cache=elsewhere))
     for a, b in ((first, second), (val, val_again)):
-        np.testing.assert_array_equal(np.concatenate([x[0] for x in a]), np.concatenate([x[0] for x in b]))
+        np.testing.assert_array_equal(
+            np.concatenate([x[0] for x in a]), np.concatenate([x[0] for x in b])
+        )
 
 
 def test_balanced_sampling_evens_out_artists(data_dir):
     labels = labels_of(data_dir)  # train: 6 x "a", 3 x "b"
-    ds = make_dataset(data_dir, "train", labels, image_size=(8, 8), batch_size=32, balanced=True, repeat=True)
+    ds = make_dataset(
+        data_dir, "train", labels, image_size=(8, 8), batch_size=32, balanced=True, repeat=True
+    )
     artists = np.concatenate([b[1]["artist"].argmax(1) for b in batches(ds.take(10))])
     share_b = float(np.mean(artists == 1))
     assert 0.4 < share_b < 0.6, share_b  # unbalanced data gives 1/3
@@ -217,7 +252,7 @@ labels = LabelSpace.from_rows(load_rows(data_dir))
 tasks = labels.tasks()
 size = (32, 32)
 train = make_dataset(data_dir, "train", labels, image_size=size, batch_size=4, shuffle=True,
-                     augment="randaugment", mix="mixup")
+                     augment="basic", mix="cutmix")
 val = make_dataset(data_dir, "val", labels, image_size=size, batch_size=4)
 
 inputs = keras.Input((*size, 3))
@@ -255,6 +290,7 @@ def test_fit_with_dict_targets_and_sample_weights(backend, data_dir):
 
 def test_steps_for_a_repeated_dataset(data_dir):
     assert steps_per_epoch(9, 4) == 3 and steps_per_epoch(0, 4) == 1
-    ds = make_dataset(data_dir, "train", labels_of(data_dir), image_size=(8, 8), batch_size=4, repeat=True)
+    ds = make_dataset(
+        data_dir, "train", labels_of(data_dir), image_size=(8, 8), batch_size=4, repeat=True
+    )
     assert len(batches(ds.take(5))) == 5
-

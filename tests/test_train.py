@@ -17,15 +17,6 @@ from tests.conftest import BACKENDS, ROOT, backend_env, run_cli
 TINY = ["--model", "vit_tiny16", "--image-size", "32", "--batch-size", "8", "--augment", "none"]
 
 
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory):
-    out = tmp_path_factory.mktemp("data") / "synth"
-    proc = run_cli(["-m", "data_tools", "synth", "--out", str(out), "--artists", "4",
-                    "--per-artist", "10", "--image-size", "32"])
-    assert proc.returncode == 0, proc.stderr
-    return out
-
-
 def train(backend, data, out, *extra, timeout=600):
     return run_cli(["-m", "zoo", "train", "--backend", backend, "--data", str(data), "--out", str(out),
                     *TINY, *extra], backend=backend, timeout=timeout)

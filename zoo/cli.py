@@ -41,7 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--mix", choices=["mixup", "cutmix"])
     t.add_argument("--image-filter", help='e.g. "lowpass:0.2", "highpass:0.1", "sharpen"')
     t.add_argument("--weights", help='"imagenet" or a backbone weights file')
+    t.add_argument("--dropout", type=float, help="head dropout rate")
     t.add_argument("--mixed-precision", action="store_true", default=None, help="bf16 compute")
+    t.add_argument("--distribute", choices=["none", "data_parallel"],
+                   help="data_parallel: keras.distribution.DataParallel over all devices (JAX)")
+    t.add_argument("--coordinator", help="multi-host: HOST:PORT of process 0 (JAX)")
+    t.add_argument("--num-processes", type=int, help="multi-host: number of processes")
+    t.add_argument("--process-id", type=int, help="multi-host: this process, 0..N-1")
     t.add_argument("--out", help="run folder (default runs/<model>-<backend>-<time>)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
     t.add_argument("--seed", type=int, default=0)
@@ -89,7 +95,7 @@ def _resolve_recipe(args):
     recipe = recipes.load(name).replace(
         model=args.model, epochs=args.epochs, image_size=args.image_size, batch_size=args.batch_size,
         lr=args.lr, augment=args.augment, mix=args.mix, image_filter=args.image_filter,
-        weights=args.weights, mixed_precision=args.mixed_precision,
+        weights=args.weights, mixed_precision=args.mixed_precision, dropout=args.dropout,
     )
     for field in ("epochs", "image_size", "batch_size"):
         if getattr(recipe, field) < 1:
@@ -101,6 +107,10 @@ def _resolve_recipe(args):
 
 def cmd_train(args) -> int:
     _use_backend(args.backend)
+    from zoo.training import distribute
+
+    cluster = distribute.setup(args.backend, args.distribute, args.coordinator,
+                               args.num_processes, args.process_id)
     name, recipe = _resolve_recipe(args)
     if args.data:
         data_dir = Path(args.data)
@@ -120,11 +130,12 @@ def cmd_train(args) -> int:
           f"{recipe.batch_size}, {recipe.epochs} epochs, data {data_dir} -> {out}", flush=True)
     try:
         result = train(recipe, backend=args.backend, data_dir=data_dir, run_dir=out,
-                       resume=args.resume, seed=args.seed)
+                       resume=args.resume, seed=args.seed, cluster=cluster)
     except Diverged as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    print_metrics(result.metrics, title=f"test metrics ({result.run_dir}, {result.wall_s:.0f} s)")
+    if cluster.is_chief:
+        print_metrics(result.metrics, title=f"test metrics ({result.run_dir}, {result.wall_s:.0f} s)")
     return 0
 
 

@@ -20,9 +20,10 @@ FILTER_CHOICES = "none, lowpass[:CUTOFF], highpass[:CUTOFF], bandpass[:LOW-HIGH]
 def radial_frequency(height: int, width: int):
     """(height, width) float32 radial frequency of each 2-D FFT bin, in cycles/pixel."""
 
-    def axis(n):  # numpy.fft.fftfreq(n) in keras.ops
+    def axis(n):  # abs(numpy.fft.fftfreq(n)); n may be a dynamic size
         k = ops.arange(n, dtype="float32")
-        return ops.where(k < (n + 1) // 2, k, k - n) / n
+        n = ops.cast(n, "float32")
+        return ops.minimum(k, n - k) / n
 
     fy, fx = axis(height), axis(width)
     return ops.sqrt(fy[:, None] ** 2 + fx[None, :] ** 2)
@@ -42,14 +43,18 @@ class FourierFilter(keras.layers.Layer):
     Input: (batch, height, width, channels) float pixels 0..255. Output: same shape.
     """
 
-    def __init__(self, mode: str = "lowpass", cutoff: float = 0.25, high_cutoff: float = 0.5, **kwargs):
+    def __init__(
+        self, mode: str = "lowpass", cutoff: float = 0.25, high_cutoff: float = 0.5, **kwargs
+    ):
         super().__init__(**kwargs)
         if mode not in MODES:
             raise ValueError(f"FourierFilter mode {mode!r}: valid modes are {', '.join(MODES)}")
         if not 0.0 < cutoff <= 0.5:
             raise ValueError(f"FourierFilter cutoff {cutoff}: must be in (0, 0.5] cycles/pixel")
         if mode == "bandpass" and not cutoff < high_cutoff <= 0.75:
-            raise ValueError(f"FourierFilter band {cutoff}-{high_cutoff}: need cutoff < high_cutoff <= 0.75")
+            raise ValueError(
+                f"FourierFilter band {cutoff}-{high_cutoff}: need cutoff < high_cutoff <= 0.75"
+            )
         self.mode = mode
         self.cutoff = float(cutoff)
         self.high_cutoff = float(high_cutoff)
@@ -66,7 +71,8 @@ class FourierFilter(keras.layers.Layer):
         return ops.cast(keep, "float32")
 
     def call(self, images):
-        x = ops.transpose(ops.cast(images, "float32"), (0, 3, 1, 2))  # fft2 works on the last two axes
+        # (B, H, W, C) -> (B, C, H, W): fft2 works on the last two axes
+        x = ops.transpose(ops.cast(images, "float32"), (0, 3, 1, 2))
         height, width = x.shape[2], x.shape[3]
         if height is None or width is None:
             height, width = ops.shape(x)[2], ops.shape(x)[3]
@@ -80,7 +86,12 @@ class FourierFilter(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "mode": self.mode, "cutoff": self.cutoff, "high_cutoff": self.high_cutoff}
+        return {
+            **super().get_config(),
+            "mode": self.mode,
+            "cutoff": self.cutoff,
+            "high_cutoff": self.high_cutoff,
+        }
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -105,7 +116,9 @@ class UnsharpMask(keras.layers.Layer):
 
     def gaussian(self):
         """1-D normalised Gaussian taps, length 2 * radius + 1."""
-        taps = [math.exp(-0.5 * (i / self.sigma) ** 2) for i in range(-self.radius, self.radius + 1)]
+        taps = [
+            math.exp(-0.5 * (i / self.sigma) ** 2) for i in range(-self.radius, self.radius + 1)
+        ]
         total = sum(taps)
         return [t / total for t in taps]
 

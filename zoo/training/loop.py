@@ -26,6 +26,7 @@ from zoo.training.callbacks import (
     read_state,
     write_atomic,
 )
+from zoo.training.distribute import Cluster, check_batch
 from zoo.training.losses import ScaledHuber
 
 
@@ -93,7 +94,7 @@ def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int) -> N
     )
 
 
-def _config(recipe, backend, data_dir, seed, labels) -> dict:
+def _config(recipe, backend, data_dir, seed, labels, cluster) -> dict:
     from data_tools.manifest import manifest_hash
 
     lib = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}[backend]
@@ -101,7 +102,8 @@ def _config(recipe, backend, data_dir, seed, labels) -> dict:
         "recipe": recipe.to_dict(),
         "backend": backend,
         "seed": seed,
-        "num_devices": len(keras.distribution.list_devices()),
+        "num_devices": cluster.num_devices,
+        "num_processes": cluster.num_processes,
         "data": {"dir": str(Path(data_dir).resolve()), "manifest_sha256": manifest_hash(data_dir)},
         "labels": dataclasses.asdict(labels),
         "versions": {"python": platform.python_version(), "keras": keras.__version__,
@@ -109,34 +111,39 @@ def _config(recipe, backend, data_dir, seed, labels) -> dict:
     }
 
 
-def _callbacks(recipe, run_dir, state, val_monitor):
+def _callbacks(recipe, run_dir, state, val_monitor, chief):
     guard = DivergenceGuard()
     meter = ThroughputMeter(recipe.batch_size)
     plateau = None
-    extra = [keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False)]
+    extra = [keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False)] if chief else []
     if recipe.schedule == "plateau":
         plateau = keras.callbacks.ReduceLROnPlateau(monitor=val_monitor, factor=0.5, patience=3, min_lr=1e-7)
         extra.append(plateau)
     if recipe.early_stopping:
         extra.append(keras.callbacks.EarlyStopping(monitor=val_monitor, patience=recipe.early_stopping))
-    checkpoint = RunCheckpoint(run_dir, monitor=val_monitor, plateau=plateau, state=state)
     # The guard runs first so a NaN batch stops the epoch; plateau must see the
-    # epoch before the checkpoint records its state.
-    return guard, meter, [guard, meter, *extra, checkpoint]
+    # epoch before the checkpoint records its state. Only the chief process writes.
+    if chief:
+        extra.append(RunCheckpoint(run_dir, monitor=val_monitor, plateau=plateau, state=state))
+    return guard, meter, [guard, meter, *extra]
 
 
 def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = False,
-          seed: int = 0, verbose="auto") -> RunResult:
+          seed: int = 0, verbose="auto", cluster: Cluster | None = None) -> RunResult:
     """Train `recipe` on `data_dir`, writing everything into `run_dir`.
 
     With `resume=True` an interrupted run continues from its last finished
     epoch (model, optimizer, schedule, history) up to `recipe.epochs`.
     Raises `Diverged` if the loss turns NaN/inf (the last good checkpoint stays).
+    `cluster` (from `zoo.training.distribute.setup`) says how many devices share
+    each batch; only its chief process writes `run_dir`.
     """
     from data_tools.pipeline import LabelSpace, load_rows, make_dataset
 
     started = time.time()
     run_dir = Path(run_dir)
+    cluster = cluster or Cluster(num_devices=1)
+    check_batch(recipe.batch_size, cluster)
     shape = zoo.check_input_shape(recipe.model, (recipe.image_size, recipe.image_size, 3))
     rows = load_rows(data_dir)
     state = read_state(run_dir) if resume else None
@@ -144,7 +151,8 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
         pass  # killed before the first epoch finished: start over in the same folder
     elif not resume and (run_dir / "config.json").exists():
         raise ValueError(f"run folder {run_dir} already holds a run; pass --resume or another --out")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if cluster.is_chief:
+        run_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
     if recipe.mixed_precision:
         keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
@@ -158,10 +166,13 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
     if n_train == 0:
         raise ValueError(f"{data_dir}: the manifest has no training images")
     size = (recipe.image_size, recipe.image_size)
-    train_ds = make_dataset(data_dir, "train", labels, image_size=size, batch_size=recipe.batch_size,
+    local_batch = recipe.batch_size // cluster.num_processes  # the global batch is split per process
+    train_ds = make_dataset(data_dir, "train", labels, image_size=size, batch_size=local_batch,
                             shuffle=True, augment=recipe.augment, mix=recipe.mix,
-                            balanced=recipe.balanced, seed=seed, repeat=recipe.balanced)
-    val_ds = make_dataset(data_dir, "val", labels, image_size=size, batch_size=recipe.batch_size)
+                            balanced=recipe.balanced, seed=seed, repeat=recipe.balanced,
+                            shard=cluster.shard)
+    val_ds = make_dataset(data_dir, "val", labels, image_size=size, batch_size=local_batch,
+                          shard=cluster.shard)
     steps = math.ceil(n_train / recipe.batch_size)
 
     if state:
@@ -173,10 +184,12 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
                           target_scaling={"year": (labels.year_mean, labels.year_std)},
                           image_filter=recipe.image_filter, bn_momentum=recipe.bn_momentum)
         compile_model(model, recipe, steps)
-        write_atomic(run_dir / "config.json", json.dumps(_config(recipe, backend, data_dir, seed, labels), indent=1))
+        if cluster.is_chief:
+            config = _config(recipe, backend, data_dir, seed, labels, cluster)
+            write_atomic(run_dir / "config.json", json.dumps(config, indent=1))
         initial_epoch = 0
 
-    guard, meter, callbacks = _callbacks(recipe, run_dir, state, "val_loss")
+    guard, meter, callbacks = _callbacks(recipe, run_dir, state, "val_loss", cluster.is_chief)
     if initial_epoch < recipe.epochs:
         model.fit(train_ds, validation_data=val_ds, epochs=recipe.epochs, initial_epoch=initial_epoch,
                   steps_per_epoch=steps if recipe.balanced else None, callbacks=callbacks, verbose=verbose, shuffle=False)
@@ -188,6 +201,9 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
             f"training diverged at epoch {epoch}, step {step} (loss={loss}); {last}; "
             f"try a lower --lr (now {recipe.lr:g}) or keep gradient clipping on (clipnorm={recipe.clipnorm})"
         )
+    if not cluster.is_chief:
+        return RunResult(run_dir, {}, recipe.epochs, time.time() - started)
+    keras.distribution.set_distribution(None)  # the chief evaluates alone, on local devices
     if meter.images_per_s:
         write_atomic(run_dir / "throughput.json", json.dumps({"train_img_s": meter.images_per_s}))
     return finish(run_dir, data_dir, labels, size, recipe.batch_size, started)

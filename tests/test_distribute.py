@@ -1,0 +1,85 @@
+"""Data-parallel and multi-host training through keras.distribution, on CPU devices.
+
+One training step on the whole train split (32 images = one global batch), no
+augmentation or dropout: the step's loss must not depend on how many devices or
+processes shared the batch.
+"""
+
+import csv
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, backend_env, run_cli
+
+ONE_STEP = ["--model", "vit_tiny16", "--image-size", "32", "--batch-size", "32", "--epochs", "1",
+            "--augment", "none", "--dropout", "0", "--recipe", "quickstart"]
+RTOL = 1e-4  # float32 all-reduce sums in another order: differences of a few ulps
+
+
+def devices(n):
+    return {"XLA_FLAGS": f"--xla_force_host_platform_device_count={n}"}
+
+
+def first_row(run):
+    with open(run / "history.csv") as f:
+        row = next(csv.DictReader(f))
+    return float(row["loss"]), float(row["val_loss"])
+
+
+@pytest.fixture(scope="module")
+def single_device_run(tiny_data, tmp_path_factory):
+    run = tmp_path_factory.mktemp("dp") / "one"
+    proc = run_cli(["-m", "zoo", "train", "--backend", "jax", "--data", str(tiny_data),
+                    "--out", str(run), *ONE_STEP], **devices(1))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return run
+
+
+def test_two_devices_match_one(single_device_run, tiny_data, tmp_path):
+    run = tmp_path / "two"
+    proc = run_cli(["-m", "zoo", "train", "--backend", "jax", "--data", str(tiny_data),
+                    "--out", str(run), "--distribute", "data_parallel", *ONE_STEP], **devices(2))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads((run / "config.json").read_text())["num_devices"] == 2
+    one, two = first_row(single_device_run), first_row(run)
+    assert two[0] == pytest.approx(one[0], rel=RTOL)  # loss of the first step
+    assert two[1] == pytest.approx(one[1], rel=10 * RTOL)  # after one update
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_only_chief_writes(single_device_run, tiny_data, tmp_path):
+    port = _free_port()
+    children = []
+    for pid in (0, 1):
+        args = [sys.executable, "-m", "zoo", "train", "--backend", "jax", "--data", str(tiny_data),
+                "--out", str(tmp_path / f"run{pid}"), *ONE_STEP, "--coordinator", f"127.0.0.1:{port}",
+                "--num-processes", "2", "--process-id", str(pid)]
+        children.append(subprocess.Popen(args, cwd=ROOT, env=backend_env("jax", **devices(1)),
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = [(c.wait(timeout=600), c.stderr.read()) for c in children]
+    for code, err in results:
+        assert code == 0, err[-3000:]
+    chief = tmp_path / "run0"
+    assert json.loads((chief / "config.json").read_text())["num_devices"] == 2
+    assert (chief / "metrics.json").is_file() and (chief / "model.keras").is_file()
+    assert not (tmp_path / "run1").exists()
+    assert first_row(chief)[0] == pytest.approx(first_row(single_device_run)[0], rel=RTOL)
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "torch"])
+def test_data_parallel_needs_jax(backend, tiny_data, tmp_path):
+    proc = run_cli(["-m", "zoo", "train", "--backend", backend, "--data", str(tiny_data),
+                    "--out", str(tmp_path / "r"), "--distribute", "data_parallel"], backend=backend)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "needs --backend jax" in lines[0]
+    assert not (tmp_path / "r").exists()

@@ -1,0 +1,142 @@
+"""The comparative study: FLOP counter, compare leaderboard (ok + failed cell, re-run
+skips), numeric agreement between backends, bench JSON, and the one-line errors."""
+
+import csv
+import json
+
+import keras
+import pytest
+
+import zoo
+from tests.conftest import run_cli
+from zoo.cli import UsageError
+from zoo.study import agreement, compare, leaderboard
+from zoo.study.bench import application_name
+from zoo.study.flops import count_flops
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("data") / "synth"
+    proc = run_cli(["-m", "data_tools", "synth", "--out", str(out), "--artists", "3",
+                    "--per-artist", "8", "--image-size", "32"])
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_flops_exact_on_small_conv_model():
+    x = keras.Input((8, 8, 3))
+    y = keras.layers.Conv2D(4, 3, padding="same")(x)  # 8*8*4 outputs x 3*3*3 MACs = 6912
+    y = keras.layers.DepthwiseConv2D(3, padding="same")(y)  # 8*8*4 x 3*3 = 2304
+    y = keras.layers.Dense(10)(keras.layers.Flatten()(y))  # 256 x 10 = 2560
+    assert count_flops(keras.Model(x, y)) == 2 * (6912 + 2304 + 2560)
+
+
+def test_flops_exact_on_attention():
+    x = keras.Input((5, 8))  # 5 tokens of width 8; 2 heads of key_dim 4
+    y = keras.layers.MultiHeadAttention(2, 4)(x, x)
+    projections = 5 * 8 * 8 * 3  # q, k, v: 5 tokens x 8 in x (2 heads x 4)
+    attention = 2 * 5 * 5 * 4 * 2  # scores and weighted values
+    output = 5 * 8 * 8
+    assert count_flops(keras.Model(x, y)) == 2 * (projections + attention + output)
+
+
+def test_flops_match_published_figures():
+    resnet = keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3))
+    assert 3.84e9 < count_flops(resnet) / 2 < 3.88e9  # 3.86 GMACs (original ResNet50)
+    vit = zoo.build("vit_small16", input_shape=(224, 224, 3))
+    assert 4.55e9 < count_flops(vit) / 2 < 4.65e9  # timm vit_small_patch16_224: 4.6 GMACs
+
+
+def test_application_names_exist_for_cnn_families():
+    assert application_name("resnet152") == "ResNet152"
+    assert application_name("efficientnetv2_s") == "EfficientNetV2S"
+    assert application_name("vit_small16") is None
+    for name in zoo.list_models():
+        if not name.startswith("vit"):
+            assert hasattr(keras.applications, application_name(name)), name
+
+
+def _read_csv(path):
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        return reader.fieldnames, list(reader)
+
+
+def test_compare_records_failed_cell_and_skips_finished_on_rerun(tiny_data, tmp_path):
+    out = tmp_path / "compare"
+    # resnet50 rejects 16 px images, so its cell fails inside `zoo train`; vit_tiny16 trains.
+    args = ["-m", "zoo", "compare", "--models", "vit_tiny16,resnet50", "--backends", "torch",
+            "--data", str(tiny_data), "--image-size", "16", "--epochs", "1", "--out", str(out),
+            "--no-agreement"]
+    first = run_cli(args)
+    assert first.returncode == 1, first.stderr[-3000:]  # a failed cell makes the exit non-zero
+    columns, rows = _read_csv(out / "leaderboard.csv")
+    assert tuple(columns) == leaderboard.COLUMNS
+    by_model = {r["model"]: r for r in rows}
+    assert set(by_model) == {"vit_tiny16", "resnet50"}
+    ok, failed = by_model["vit_tiny16"], by_model["resnet50"]
+    assert ok["status"] == "ok" and ok["backend"] == "torch"
+    assert int(ok["params"]) > 5e6 and float(ok["gflops"]) > 0
+    assert 0 <= float(ok["artist_top1"]) <= 1 and float(ok["peak_rss_mb"]) > 100
+    assert failed["status"].startswith("failed:") and "image size" in failed["status"]
+    assert rows[0]["model"] == "vit_tiny16"  # sorted by artist_top1, failed cells last
+    assert "| vit_tiny16 | torch |" in (out / "leaderboard.md").read_text()
+    assert (out / "leaderboard.png").stat().st_size > 10_000
+
+    result = out / "cells" / "vit_tiny16-torch" / "result.json"
+    before = result.stat().st_mtime_ns
+    second = run_cli(args)
+    assert second.returncode == 1
+    assert "skipped" in second.stdout and result.stat().st_mtime_ns == before
+    assert len(_read_csv(out / "leaderboard.csv")[1]) == 2
+
+    with pytest.raises(UsageError, match="other settings"):
+        compare.main(["--models", "vit_tiny16", "--backends", "torch", "--data", str(tiny_data),
+                      "--image-size", "16", "--epochs", "2", "--out", str(out)])
+
+
+def test_agreement_between_jax_and_torch(tmp_path):
+    report = agreement.check("vit_tiny16", 16, ["jax", "torch"], tmp_path, recipe="compare_quick")
+    assert "error" not in report, report.get("error")
+    assert set(report["losses"]) == {"jax", "torch"} and report["built_on"] == "jax"
+    losses = [v[k] for v in report["losses"].values() for k in agreement.KINDS]
+    assert all(0 < value < 100 for value in losses)
+    assert report["passed"] and report["max_rel_diff"] <= agreement.TOLERANCE
+    text = leaderboard.agreement_markdown(report)
+    assert "PASS" in text and "| torch |" in text
+
+
+def test_max_relative_difference_flags_a_disagreeing_backend():
+    losses = {"jax": {"eval_loss": 2.0, "first_step_loss": 2.0},
+              "torch": {"eval_loss": 2.0, "first_step_loss": 2.002}}
+    assert agreement.max_relative_difference(losses) == pytest.approx(0.002 / 2.001)
+
+
+def test_bench_writes_json_and_table(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = run_cli(["-m", "zoo", "bench", "--models", "vit_tiny16", "--backends", "torch",
+                    "--image-size", "32", "--steps", "2", "--warmup", "0", "--out", str(out)],
+                   backend="torch")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["settings"]["image_size"] == 32 and report["settings"]["steps"] == 2
+    (row,) = report["results"]  # no keras.applications twin for a ViT
+    assert row["status"] == "ok" and row["impl"] == "zoo"
+    for key in ("train_img_s", "infer_img_s", "compile_s", "peak_rss_mb"):
+        assert row[key] > 0, key
+    assert len(row["train_step_s"]) == 2
+    assert "vit_tiny16" in proc.stdout and "train img/s" in proc.stdout
+
+
+def test_user_mistakes_are_one_line_exit_2():
+    proc = run_cli(["-m", "zoo", "compare", "--backends", "jax,mxnet"])
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("error:") and "mxnet" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    with pytest.raises(ValueError, match="unknown model"):
+        compare.main(["--models", "resnet5"])
+    with pytest.raises(ValueError, match="not accepted"):
+        from zoo.study import bench
+
+        bench.main(["--models", "vit_tiny16", "--image-size", "40"])

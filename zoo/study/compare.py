@@ -1,0 +1,229 @@
+"""`python -m zoo compare`: train every model x backend with one recipe, data and seed.
+
+Each cell is `python -m zoo train` in its own process (log: OUT/cells/<model>-<backend>/train.log,
+result: .../result.json). A failing cell is recorded and the rest go on; a re-run skips
+cells whose result says "ok". Then the backends' numeric agreement is checked and
+OUT/leaderboard.{csv,md,png} are written.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from zoo.backend_select import BACKENDS
+from zoo.cli import UsageError
+from zoo.study import agreement, leaderboard
+from zoo.study.child import child_env, run_child
+
+DEFAULT_MODELS = ("resnet50", "efficientnet_b0", "vit_tiny16", "vit_small16")
+BUDGETS = {"quick": "compare_quick", "full": "compare_full"}
+# Settings that must match for cells of an earlier run in the same --out to be reused.
+_SETTINGS = ("budget", "recipe", "data", "seed", "epochs", "image_size")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def parse_args(argv) -> argparse.Namespace:
+    p = _Parser(prog="python -m zoo compare", description=__doc__.splitlines()[0])
+    p.add_argument("--models", type=_names, default=list(DEFAULT_MODELS),
+                   help=f"comma-separated zoo models (default {','.join(DEFAULT_MODELS)})")
+    p.add_argument("--backends", type=_names, default=list(BACKENDS),
+                   help="comma-separated backends (default jax,tensorflow,torch)")
+    p.add_argument("--budget", choices=sorted(BUDGETS), default="quick",
+                   help="quick: recipes/compare_quick.py; full: recipes/compare_full.py")
+    p.add_argument("--data", help="dataset folder with manifest.csv (default: embedded synthetic set)")
+    p.add_argument("--out", default="runs/compare", help="output folder (default runs/compare)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, help="override the budget recipe's epochs")
+    p.add_argument("--image-size", type=int, help="override the budget recipe's image side (px)")
+    p.add_argument("--cell-timeout", type=float, default=3600, help="seconds before a cell is killed")
+    p.add_argument("--agreement-model", help="model of the numeric agreement check (default: first of --models)")
+    p.add_argument("--no-agreement", action="store_true", help="skip the numeric agreement check")
+    args = p.parse_args(argv)
+    from zoo import registry
+
+    for name in args.models + ([args.agreement_model] if args.agreement_model else []):
+        registry.get(name)  # unknown -> ValueError naming the closest
+    if not args.models:
+        raise UsageError("--models: empty list")
+    bad = [b for b in args.backends if b not in BACKENDS]
+    if bad or not args.backends:
+        raise UsageError(f"--backends: unknown {', '.join(bad) or '(empty)'}; valid: {', '.join(BACKENDS)}")
+    for flag in ("epochs", "image_size"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            raise UsageError(f"--{flag.replace('_', '-')} must be >= 1")
+    return args
+
+
+def _data_dir(args) -> Path:
+    if args.data is None:
+        from data_tools.manifest import ensure_default_dataset
+
+        return ensure_default_dataset().resolve()
+    data = Path(args.data)
+    if not (data / "manifest.csv").is_file():
+        raise UsageError(f"--data {data}: no manifest.csv there (not a dataset folder)")
+    return data.resolve()
+
+
+def _check_settings(out: Path, settings: dict) -> None:
+    """Record the settings in OUT/compare.json; refuse an OUT made with other settings."""
+    path = out / "compare.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        diff = [k for k in _SETTINGS if old.get(k) != settings[k]]
+        if diff:
+            raise UsageError(f"{out} holds a compare with other settings ({', '.join(diff)}); "
+                             "pass another --out or delete it")
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=1))
+
+
+def _size_stats(run: Path) -> dict:
+    """params and forward GFLOPs/image of the cell's saved model."""
+    import keras
+
+    import zoo
+    from zoo.study.flops import count_flops
+
+    model = zoo.load_model(run / "model.keras", compile=False)
+    stats = {"params": int(model.count_params()), "gflops": count_flops(model) / 1e9}
+    keras.backend.clear_session()
+    return stats
+
+
+def _cell_row(run: Path, model: str, backend: str, res) -> dict:
+    """The leaderboard row of a finished cell."""
+    row = {"model": model, "backend": backend, "wall_s": res.wall_s, "peak_rss_mb": res.peak_rss_mb}
+    if res.returncode != 0:
+        reason = res.last_error.removeprefix("error: ") or f"exit {res.returncode}"
+        return {**row, "status": f"failed: {reason}"}
+    metrics = json.loads((run / "metrics.json").read_text())
+    throughput = run / "throughput.json"
+    row["train_img_s"] = json.loads(throughput.read_text())["train_img_s"] if throughput.exists() else None
+    for key in ("infer_img_s", "artist_top1", "artist_top5", "movement_top1", "year_mae"):
+        row[key] = metrics.get(key)
+    return {**row, **_size_stats(run), "status": "ok"}
+
+
+def run_cell(out: Path, model: str, backend: str, args, data: Path) -> tuple[dict, bool]:
+    """Train one cell unless its result says ok; returns (row, ran)."""
+    run = out / "cells" / f"{model}-{backend}"
+    result = run / "result.json"
+    if result.exists():
+        row = json.loads(result.read_text())
+        if row.get("status") == "ok":
+            return row, False
+    if run.exists():
+        shutil.rmtree(run)  # an unfinished or failed attempt of this cell: start it over
+    cmd = ["-m", "zoo", "train", "--recipe", BUDGETS[args.budget], "--model", model,
+           "--backend", backend, "--data", str(data), "--out", str(run), "--seed", str(args.seed)]
+    for flag in ("epochs", "image_size"):
+        if getattr(args, flag) is not None:
+            cmd += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    res = run_child(cmd, env=child_env(backend), log_path=run / "train.log", timeout_s=args.cell_timeout)
+    row = _cell_row(run, model, backend, res)
+    result.write_text(json.dumps(row, indent=1))
+    return row, True
+
+
+def _intro(settings: dict, recipe, wall_s: float, loads: tuple, rows: list[dict]) -> str:
+    r = recipe
+    cells_s = sum(row["wall_s"] for row in rows)
+    return (f"Budget **{settings['budget']}** (recipe `{settings['recipe']}`: {r.image_size} px, batch "
+            f"{r.batch_size}, {r.epochs} epoch(s), {r.optimizer} lr {r.lr:g}, {r.schedule}, augment "
+            f"{r.augment}), data `{settings['data']}`, seed {settings['seed']}. Every cell ran in its own "
+            f"process. Machine: {os.cpu_count()} CPU cores ({platform.machine()}); 1-min load average "
+            f"{loads[0]:.1f} before the first cell (other jobs) and {loads[1]:.1f} at the end; the "
+            f"cores are shared, so throughput is noisy. Wall time: {cells_s:.0f} s for the cells (sum of `wall_s`), "
+            f"{wall_s:.0f} s for this invocation (with the agreement check; cells done earlier are skipped). "
+            "`train_img_s`: after 2 warm-up batches; `infer_img_s`: test split after the first batch; "
+            "`gflops`: forward GFLOPs per image at this size (2 x MACs, zoo/study/flops.py); "
+            "`peak_rss_mb`: peak resident memory of the cell's process tree; sorted by artist top-1.")
+
+
+def main(argv) -> int:
+    try:
+        return _compare(parse_args(argv))
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to continue (finished cells are kept)",
+              file=sys.stderr)
+        return 130
+
+
+def _compare(args) -> int:
+    import recipes
+
+    started, load0 = time.time(), os.getloadavg()[0]
+    recipe = recipes.load(BUDGETS[args.budget]).replace(epochs=args.epochs, image_size=args.image_size)
+    data = _data_dir(args)
+    out = Path(args.out)
+    settings = {"budget": args.budget, "recipe": BUDGETS[args.budget], "data": str(data), "seed": args.seed,
+                "epochs": args.epochs, "image_size": args.image_size}
+    _check_settings(out, settings)
+    console = Console(width=None if sys.stdout.isatty() else 160)  # wide tables in logs
+    cells = [(m, b) for m in args.models for b in args.backends]
+    rows = []
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("cells", total=len(cells) + (not args.no_agreement))
+        for model, backend in cells:
+            progress.update(task, description=f"{model} on {backend}")
+            row, ran = run_cell(out, model, backend, args, data)
+            rows.append(row)
+            how = f"{row['wall_s']:.0f} s" if ran else "skipped (done earlier)"
+            progress.console.print(f"{model:>16} {backend:<10} {row['status'][:90]}  ({how})", markup=False)
+            progress.advance(task)
+        report = None
+        if not args.no_agreement:
+            name = args.agreement_model or args.models[0]
+            progress.update(task, description=f"numeric agreement ({name})")
+            report = agreement.check(name, recipe.image_size, args.backends, out / "agreement",
+                                     recipe=BUDGETS[args.budget], seed=args.seed, timeout_s=args.cell_timeout)
+            progress.advance(task)
+    rows = leaderboard.sort_rows(rows)
+    wall = time.time() - started
+    leaderboard.write_csv(rows, out / "leaderboard.csv")
+    leaderboard.write_markdown(rows, out / "leaderboard.md", agreement=report,
+                               intro=_intro(settings, recipe, wall, (load0, os.getloadavg()[0]), rows))
+    leaderboard.plot(rows, out / "leaderboard.png",
+                     title=f"compare ({args.budget}, {recipe.image_size} px, {recipe.epochs} epoch(s))")
+    console.print(leaderboard.rich_table(rows, title=f"leaderboard ({out}/leaderboard.csv)"))
+    failed = [f"{r['model']}/{r['backend']}" for r in rows if r["status"] != "ok"]
+    if report is not None:
+        console.print(agreement_line(report))
+    if failed:
+        console.print(f"{len(failed)} cell(s) failed: {', '.join(failed)} (logs: {out}/cells/*/train.log)")
+    return 1 if failed or (report is not None and not report.get("passed")) else 0
+
+
+def agreement_line(report: dict) -> str:
+    """One line summarising the agreement check."""
+    if "error" in report:
+        return f"numeric agreement: ERROR ({report['error']})"
+    verdict = "PASS" if report["passed"] else "FAIL"
+    return (f"numeric agreement ({report['model']}, {', '.join(report['backends'])}): max relative "
+            f"loss difference {report['max_rel_diff']:.1e} (tolerance {report['tolerance']:.0e}) {verdict}")

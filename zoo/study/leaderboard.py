@@ -1,0 +1,120 @@
+"""The compare leaderboard: one row per model x backend cell -> CSV, Markdown, plot and a rich table."""
+
+import csv
+import os
+from pathlib import Path
+
+from rich.table import Table
+
+COLUMNS = ("model", "backend", "params", "gflops", "train_img_s", "infer_img_s", "artist_top1",
+           "artist_top5", "movement_top1", "year_mae", "wall_s", "peak_rss_mb", "status")
+# Decimal places per numeric column (params is an integer count).
+_DIGITS = {"gflops": 3, "train_img_s": 1, "infer_img_s": 1, "artist_top1": 3, "artist_top5": 3,
+           "movement_top1": 3, "year_mae": 1, "wall_s": 0, "peak_rss_mb": 0}
+_HEADER = {"params": "params (M)", "gflops": "GFLOPs/img", "train_img_s": "train img/s",
+           "infer_img_s": "infer img/s", "artist_top1": "artist top-1", "artist_top5": "artist top-5",
+           "movement_top1": "movement top-1", "year_mae": "year MAE", "wall_s": "wall s",
+           "peak_rss_mb": "peak RSS MB"}
+
+
+def sort_rows(rows: list[dict]) -> list[dict]:
+    """Rows by artist_top1, best first; cells without accuracy (failed) last."""
+    return sorted(rows, key=lambda r: (r.get("artist_top1") is None, -(r.get("artist_top1") or 0.0)))
+
+
+def _fmt(column: str, value) -> str:
+    if value is None:
+        return ""
+    if column == "params":
+        return f"{value / 1e6:.2f}"
+    if column in _DIGITS:
+        return f"{value:.{_DIGITS[column]}f}"
+    return str(value)
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    """`path` with exactly `COLUMNS`; numbers rounded, missing values empty; atomic."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow("" if row.get(c) is None else
+                            row[c] if c in ("model", "backend", "status", "params") else
+                            round(row[c], _DIGITS[c]) for c in COLUMNS)
+    os.replace(tmp, path)
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """A GitHub Markdown table of `rows` (params in millions)."""
+    head = [_HEADER.get(c, c) for c in COLUMNS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [_fmt(c, row.get(c)).replace("|", "/") for c in COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def agreement_markdown(report: dict | None) -> str:
+    """The numeric-agreement section of leaderboard.md."""
+    if report is None:
+        return "## Numeric agreement\n\nNot checked (--no-agreement).\n"
+    head = (f"## Numeric agreement\n\n{report['model']} at {report['image_size']} px, seed "
+            f"{report['seed']}, built and saved once on {report['built_on']}, then loaded on each "
+            f"backend; one fixed batch of 8, recipe {report['recipe']} losses, dropout off.\n\n")
+    if "error" in report:
+        return head + f"**ERROR**: {report['error']}\n"
+    lines = ["| backend | loss, inference mode | loss, first train step |", "|---|---|---|"]
+    for backend, v in report["losses"].items():
+        lines.append(f"| {backend} | {v['eval_loss']:.8f} | {v['first_step_loss']:.8f} |")
+    verdict = "PASS" if report["passed"] else "FAIL"
+    return head + "\n".join(lines) + (
+        f"\n\nMax relative difference across backends: {report['max_rel_diff']:.2e}; tolerance "
+        f"{report['tolerance']:.0e} (relative) -> **{verdict}**.\n")
+
+
+def write_markdown(rows: list[dict], path: Path, *, intro: str, agreement: dict | None) -> None:
+    text = (f"# Leaderboard\n\n{intro}\n\n{markdown_table(rows)}\n\n"
+            f"![artist top-1 against training throughput]({path.stem}.png)\n\n"
+            f"{agreement_markdown(agreement)}")
+    path.write_text(text)
+
+
+def plot(rows: list[dict], path: Path, *, title: str) -> None:
+    """Artist top-1 against training img/s (log axis), one marker per backend, points labelled."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    markers = dict(zip(sorted({r["backend"] for r in rows}), "os^Dv", strict=False))
+    for backend, marker in markers.items():
+        points = [r for r in rows if r["backend"] == backend and r.get("train_img_s")
+                  and r.get("artist_top1") is not None]
+        ax.scatter([r["train_img_s"] for r in points], [r["artist_top1"] for r in points],
+                   marker=marker, s=60, label=backend)
+        for r in points:
+            ax.annotate(r["model"], (r["train_img_s"], r["artist_top1"]), fontsize=7,
+                        xytext=(4, 3), textcoords="offset points")
+    if not any(r.get("train_img_s") and r.get("artist_top1") is not None for r in rows):
+        ax.text(0.5, 0.5, "no cell has both a throughput and an accuracy", ha="center",
+                transform=ax.transAxes)
+    ax.set_xscale("log")
+    ax.set_xlabel("training throughput (img/s, log scale)")
+    ax.set_ylabel("artist top-1 (test split)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(title="backend")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def rich_table(rows: list[dict], title: str) -> Table:
+    table = Table(title=title)
+    for c in COLUMNS:
+        table.add_column(_HEADER.get(c, c), justify="left" if c in ("model", "backend", "status") else "right")
+    for row in rows:
+        table.add_row(*(_fmt(c, row.get(c)) for c in COLUMNS))
+    return table
