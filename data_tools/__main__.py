@@ -28,26 +28,24 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _positive(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+def _int_at_least(minimum: int):
+    """argparse type: an integer >= `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            rule = "must not be negative" if minimum == 0 else f"must be at least {minimum}"
+            raise argparse.ArgumentTypeError(f"{text!r} {rule}")
+        return value
+
+    return parse
 
 
-def _count(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
-    return value
+_positive = _int_at_least(1)
+_count = _int_at_least(0)
 
 
 def build_parser() -> Parser:
@@ -137,12 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _bench(argv: list[str]) -> int:
     """Hand over to data_tools.bench.main (imported only now: it needs TensorFlow)."""
-    try:
-        bench = importlib.import_module("data_tools.bench")
-    except ModuleNotFoundError as exc:
-        if exc.name != "data_tools.bench":
-            raise
-        raise DataError("bench: data_tools.bench is not available") from None
+    bench = importlib.import_module("data_tools.bench")
     return int(bench.main(argv) or 0)
 
 

@@ -18,7 +18,6 @@ reduction "sum_over_batch_size" a masked sample adds 0 but still counts in the b
 size; a loss built with reduction="mean_with_sample_weight" averages over known labels.
 """
 
-import csv
 import hashlib
 import math
 from collections import Counter
@@ -28,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 import tensorflow as tf
+
+from data_tools.manifest import label_info, read_manifest
 
 MANIFEST = "manifest.csv"
 SPLITS = ("train", "val", "test")
@@ -58,17 +59,16 @@ class LabelSpace:
         """Build from manifest rows (all splits; years from the train split only)."""
         if not rows:
             raise ValueError("cannot build a label space from zero manifest rows")
-        artists = tuple(sorted({r["artist"] for r in rows}))
-        movements = tuple(sorted({r["movement"] for r in rows if r.get("movement")}))
-        years = [float(r["year"]) for r in rows if r["split"] == "train" and r.get("year")]
-        if not years:
-            return cls(artists, movements, *DEFAULT_YEAR, has_year=False)
-        return cls(artists, movements, float(np.mean(years)), max(float(np.std(years)), 1.0))
+        vocab = label_info(rows)
+        has_year = any(r["split"] == "train" and r.get("year") for r in rows)
+        if not has_year:
+            return cls(tuple(vocab.artists), tuple(vocab.movements), *DEFAULT_YEAR, has_year=False)
+        return cls(tuple(vocab.artists), tuple(vocab.movements), vocab.year_mean, vocab.year_std)
 
     def tasks(self) -> dict:
         """Head name -> number of classes, or "regression" for the year."""
         tasks = {"artist": len(self.artists)}
-        if self.movements:
+        if len(self.movements) >= 2:  # one movement is nothing to learn
             tasks["movement"] = len(self.movements)
         if self.has_year:
             tasks["year"] = "regression"
@@ -76,14 +76,8 @@ class LabelSpace:
 
 
 def load_rows(data_dir, split: str | None = None) -> list[dict]:
-    """Rows of DIR/manifest.csv as dicts of strings, optionally only one split."""
-    path = Path(data_dir) / MANIFEST
-    if not path.is_file():
-        raise ValueError(f"no manifest: {path} does not exist")
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"empty manifest: {path} has no rows")
+    """Rows of DIR/manifest.csv (`data_tools.manifest.read_manifest`), optionally one split."""
+    rows = read_manifest(data_dir)
     if split is not None:
         if split not in SPLITS:
             raise ValueError(f"split {split!r}: valid splits are {', '.join(SPLITS)}")

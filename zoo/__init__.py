@@ -15,6 +15,7 @@ backend_select.from_command_line()  # `python -m zoo --backend X` picks X before
 from zoo import models  # noqa: E402, F401  (registers every backbone)
 from zoo.factory import backbone, build, check_input_shape, load_model  # noqa: E402
 from zoo.heads import DEFAULT_TASKS, TaskHead  # noqa: E402
+from zoo.layers import frequency as _frequency  # noqa: E402, F401  (registers the filters)
 from zoo.registry import list_models  # noqa: E402
 from zoo.training import losses as _losses  # noqa: E402, F401  (registers ScaledHuber)
 

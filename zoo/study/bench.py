@@ -200,10 +200,12 @@ def run(args) -> dict:
                 tag = f"{model}-{backend}-{impl}"
                 result = out.parent / f"{tag}.result.json"
                 result.unlink(missing_ok=True)
+                load = os.getloadavg()[0]  # other jobs on the machine make the numbers noisy
                 with console.status(f"{model} ({impl}) on {backend} ..."):
                     res = run_child(_child_args(args, model, impl, result), env=child_env(backend),
                                     log_path=out.parent / f"{tag}.log", timeout_s=args.timeout)
-                row = {"model": model, "backend": backend, "impl": impl, "wall_s": res.wall_s}
+                row = {"model": model, "backend": backend, "impl": impl, "wall_s": res.wall_s,
+                       "loadavg_1m_before": load}
                 if res.returncode == 0 and result.exists():
                     row.update(json.loads(result.read_text()), status="ok")
                 else:

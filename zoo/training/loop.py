@@ -10,6 +10,7 @@ import json
 import math
 import platform
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,9 +123,10 @@ def _callbacks(recipe, run_dir, state, val_monitor, chief):
     if recipe.early_stopping:
         extra.append(keras.callbacks.EarlyStopping(monitor=val_monitor, patience=recipe.early_stopping))
     # The guard runs first so a NaN batch stops the epoch; plateau must see the
-    # epoch before the checkpoint records its state. Only the chief process writes.
-    if chief:
-        extra.append(RunCheckpoint(run_dir, monitor=val_monitor, plateau=plateau, state=state))
+    # epoch before the checkpoint records its state. Saving a distributed model is
+    # collective, so every process saves; only the chief's copy lands in run_dir.
+    ckpt_dir = run_dir if chief else tempfile.mkdtemp(prefix="zoo-worker-")
+    extra.append(RunCheckpoint(ckpt_dir, monitor=val_monitor, plateau=plateau, state=state))
     return guard, meter, [guard, meter, *extra]
 
 
@@ -202,6 +204,7 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
             f"try a lower --lr (now {recipe.lr:g}) or keep gradient clipping on (clipnorm={recipe.clipnorm})"
         )
     if not cluster.is_chief:
+        shutil.rmtree(callbacks[-1].run_dir, ignore_errors=True)  # the worker's scratch checkpoints
         return RunResult(run_dir, {}, recipe.epochs, time.time() - started)
     keras.distribution.set_distribution(None)  # the chief evaluates alone, on local devices
     if meter.images_per_s:
