@@ -32,10 +32,10 @@ train: $(STAMP)
 	KERAS_BACKEND=$(BACKEND) $(PY) -m zoo train $(train_flags)
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 test-all: $(STAMP)
-	$(PY) -m pytest -q -m "slow or not slow"
+	$(PY) -m pytest -q -n 2 -m "slow or not slow"
 
 compare: $(STAMP)
 	$(PY) -m zoo compare $(ARGS)

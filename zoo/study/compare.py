@@ -120,12 +120,16 @@ def _cell_row(run: Path, model: str, backend: str, res) -> dict:
     if res.returncode != 0:
         reason = res.last_error.removeprefix("error: ") or f"exit {res.returncode}"
         return {**row, "status": f"failed: {reason}"}
-    metrics = json.loads((run / "metrics.json").read_text())
+    try:
+        metrics = json.loads((run / "metrics.json").read_text())
+        stats = _size_stats(run)
+    except (OSError, ValueError) as exc:  # exit 0 but no usable run folder
+        return {**row, "status": f"failed: {str(exc).splitlines()[0]}"}
     throughput = run / "throughput.json"
     row["train_img_s"] = json.loads(throughput.read_text())["train_img_s"] if throughput.exists() else None
     for key in ("infer_img_s", "artist_top1", "artist_top5", "movement_top1", "year_mae"):
         row[key] = metrics.get(key)
-    return {**row, **_size_stats(run), "status": "ok"}
+    return {**row, **stats, "status": "ok"}
 
 
 def run_cell(out: Path, model: str, backend: str, args, data: Path) -> tuple[dict, bool]:

@@ -85,8 +85,9 @@ def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int) -> N
         else:
             losses[name] = keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
             metrics[name] = [keras.metrics.CategoricalAccuracy(name="top1")]
-            if name == "artist":
-                metrics[name].append(keras.metrics.TopKCategoricalAccuracy(5, name="top5"))
+            if name == "artist":  # k capped: torch's top-k fails when k > classes
+                k = min(5, len(head.class_names))
+                metrics[name].append(keras.metrics.TopKCategoricalAccuracy(k, name="top5"))
     model.compile(
         optimizer=make_optimizer(recipe, steps_per_epoch),
         loss=losses,
