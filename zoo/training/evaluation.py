@@ -10,15 +10,17 @@ def collect_predictions(model, dataset):
 
     Returns four things: three dicts of numpy arrays keyed by head (predictions,
     targets, weights, each concatenated over batches: `(n, classes)`, `(n, 1)`
-    or `(n,)`), and inference images/s over the batches after the first (None
-    with a single batch).
+    or `(n,)`), and inference images/s over full-size batches after the first
+    (None when there are none).
     """
     preds, targets, weights = {}, {}, {}
     seconds, timed = 0.0, 0
     for i, (images, y, w) in enumerate(dataset.as_numpy_iterator()):
         start = time.perf_counter()
         out = model.predict_on_batch(images)
-        if i:  # the first batch compiles
+        if i == 0:
+            first_len = len(images)
+        elif len(images) == first_len:  # the first batch and a short last one compile
             seconds += time.perf_counter() - start
             timed += len(images)
         for store, batch in ((preds, out), (targets, y), (weights, w)):
