@@ -15,15 +15,6 @@ from zoo.study.bench import application_name
 from zoo.study.flops import count_flops
 
 
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory):
-    out = tmp_path_factory.mktemp("data") / "synth"
-    proc = run_cli(["-m", "data_tools", "synth", "--out", str(out), "--artists", "3",
-                    "--per-artist", "8", "--image-size", "32"])
-    assert proc.returncode == 0, proc.stderr
-    return out
-
-
 def test_flops_exact_on_small_conv_model():
     x = keras.Input((8, 8, 3))
     y = keras.layers.Conv2D(4, 3, padding="same")(x)  # 8*8*4 outputs x 3*3*3 MACs = 6912

@@ -149,10 +149,9 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
     check_batch(recipe.batch_size, cluster)
     shape = zoo.check_input_shape(recipe.model, (recipe.image_size, recipe.image_size, 3))
     rows = load_rows(data_dir)
+    # With --resume and no finished epoch yet, the run starts over in the same folder.
     state = read_state(run_dir) if resume else None
-    if resume and state is None and (run_dir / "config.json").exists():
-        pass  # killed before the first epoch finished: start over in the same folder
-    elif not resume and (run_dir / "config.json").exists():
+    if not resume and (run_dir / "config.json").exists():
         raise ValueError(f"run folder {run_dir} already holds a run; pass --resume or another --out")
     if cluster.is_chief:
         run_dir.mkdir(parents=True, exist_ok=True)
