@@ -108,18 +108,24 @@ def test_relative_difference_flags_a_disagreeing_backend():
 
 def test_bench_writes_json_and_table(tmp_path):
     out = tmp_path / "bench.json"
-    proc = run_cli(["-m", "zoo", "bench", "--models", "vit_tiny16", "--backends", "torch",
+    proc = run_cli(["-m", "zoo", "bench", "--models", "efficientnet_b0", "--backends", "torch",
                     "--image-size", "32", "--steps", "2", "--warmup", "0", "--out", str(out)],
                    backend="torch")
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(out.read_text())
     assert report["settings"]["image_size"] == 32 and report["settings"]["steps"] == 2
-    (row,) = report["results"]  # no keras.applications twin for a ViT
-    assert row["status"] == "ok" and row["impl"] == "zoo"
-    for key in ("train_img_s", "infer_img_s", "compile_s", "peak_rss_mb"):
-        assert row[key] > 0, key
-    assert len(row["train_step_s"]) == 2
-    assert "vit_tiny16" in proc.stdout and "train img/s" in proc.stdout
+    rows = {row["impl"]: row for row in report["results"]}
+    assert set(rows) == {"zoo", "keras.applications"}
+    for row in rows.values():
+        assert row["status"] == "ok"
+        for key in ("train_img_s", "infer_img_s", "compile_s", "peak_rss_mb"):
+            assert row[key] > 0, key
+        assert len(row["train_step_s"]) == 2
+    # the ratio comes from one process alternating both models' steps
+    zoo_row = rows["zoo"]
+    assert zoo_row["ratio_status"] == "ok" and len(zoo_row["train_pair_ratios"]) == 2
+    assert zoo_row["train_vs_reference"] > 0 and zoo_row["infer_vs_reference"] > 0
+    assert "efficientnet_b0" in proc.stdout and "train img/s" in proc.stdout
 
 
 def test_user_mistakes_are_one_line_exit_2():

@@ -5,6 +5,11 @@ Each model x backend x implementation runs in its own process on random data:
 `train_on_batch` / `predict_on_batch` steps; the first step's time is the compile
 time, the next `--warmup` are discarded, img/s is batch / median of `--steps`
 timed steps. Peak memory is the process's peak RSS. Writes a rich table and JSON.
+
+The zoo/keras.applications ratio comes from one more process per model x backend
+that holds both models and alternates their steps (zoo, app, app, zoo, ...), so
+that drift in the machine's speed (shared cores) hits both alike: the ratio is the
+median of the per-pair step-time ratios. Separate processes differ by +-20 % here.
 """
 
 import argparse
@@ -28,6 +33,7 @@ from zoo.study.child import child_env, run_child
 SPEED_ENV = ("XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
              "OMP_NUM_THREADS")
 IMPLS = ("zoo", "keras.applications")
+PAIRED = "paired"  # internal: both implementations in one process, steps alternating
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,28 +100,68 @@ def _backend_info() -> dict:
     return {**info, "backend_version": jax.__version__}
 
 
-def worker(args) -> dict:
-    """Benchmark one model/impl on this process's backend (runs in a child)."""
-    import resource
-
+def _compiled(args, impl: str):
+    """The model of `impl`, compiled as the training loop compiles it."""
     import keras
-    import numpy as np
 
     from recipes import Recipe
     from zoo.training.loop import compile_model
 
     keras.utils.set_random_seed(0)
-    if args.mixed_precision:
-        keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
-    model = _build(args.worker, args.impl, args.image_size)
+    model = _build(args.worker, impl, args.image_size)
     compile_model(model, Recipe(batch_size=args.batch_size, image_size=args.image_size), 100)
     if args.jit != "auto":
         model.jit_compile = args.jit == "on"
+    return model
+
+
+def _random_batch(n: int, size: int):
+    """Pixels (n, size, size, 3) in 0..255 and targets for the default heads."""
+    import numpy as np
+
     rng = np.random.default_rng(0)
-    n = args.batch_size
-    x = rng.uniform(0, 255, (n, args.image_size, args.image_size, 3)).astype("float32")
+    x = rng.uniform(0, 255, (n, size, size, 3)).astype("float32")
     eye = lambda k: np.eye(k, dtype="float32")[rng.integers(0, k, n)]  # noqa: E731
     y = {"artist": eye(50), "movement": eye(27), "year": rng.normal(1850, 50, (n, 1)).astype("float32")}
+    return x, y
+
+
+def paired_worker(args) -> dict:
+    """The zoo model's speed relative to keras.applications (their step-time ratio,
+    > 1: the zoo is faster), both in this process, steps alternating zoo-app, app-zoo."""
+    models = {impl: _compiled(args, impl) for impl in IMPLS}
+    x, y = _random_batch(args.batch_size, args.image_size)
+    ratios = {}
+    for phase, step in (("train", lambda m: m.train_on_batch(x, y)), ("infer", lambda m: m.predict_on_batch(x))):
+        for _ in range(1 + args.warmup):
+            for model in models.values():
+                step(model)
+        pairs = []
+        for i in range(args.steps):
+            seconds = {}
+            for impl in IMPLS if i % 2 == 0 else IMPLS[::-1]:
+                start = time.perf_counter()
+                step(models[impl])
+                seconds[impl] = time.perf_counter() - start
+            pairs.append(seconds["keras.applications"] / seconds["zoo"])  # > 1: the zoo model is faster
+        ratios[f"{phase}_vs_reference"] = statistics.median(pairs)
+        ratios[f"{phase}_pair_ratios"] = pairs
+    return ratios
+
+
+def worker(args) -> dict:
+    """Benchmark one model/impl on this process's backend (runs in a child)."""
+    import resource
+
+    import keras
+
+    if args.mixed_precision:
+        keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    if args.impl == PAIRED:
+        return paired_worker(args)
+    model = _compiled(args, args.impl)
+    n = args.batch_size
+    x, y = _random_batch(n, args.image_size)
     train = _timed(lambda: model.train_on_batch(x, y), 1 + args.warmup + args.steps)
     infer = _timed(lambda: model.predict_on_batch(x), 1 + args.warmup + args.steps)
     return {
@@ -146,7 +192,7 @@ def parse_args(argv) -> argparse.Namespace:
     p.add_argument("--out", default="runs/bench/bench.json", help="JSON file (default runs/bench/bench.json)")
     p.add_argument("--timeout", type=float, default=1800, help="seconds before one measurement is killed")
     p.add_argument("--worker", help=argparse.SUPPRESS)  # internal: the model a child measures
-    p.add_argument("--impl", choices=IMPLS, default="zoo", help=argparse.SUPPRESS)
+    p.add_argument("--impl", choices=(*IMPLS, PAIRED), default="zoo", help=argparse.SUPPRESS)
     p.add_argument("--result", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     for flag in ("image_size", "batch_size", "steps"):
@@ -177,14 +223,40 @@ def _num(row: dict, key: str, digits: int = 1) -> str:
 
 def _table(results: list[dict], title: str) -> Table:
     table = Table(title=title)
-    for name in ("model", "backend", "impl", "train img/s", "infer img/s", "vs keras.applications",
+    for name in ("model", "backend", "impl", "train img/s", "infer img/s", "zoo/keras.applications (paired)",
                  "compile s", "peak RSS MB", "status"):
         table.add_column(name, justify="left" if name in ("model", "backend", "impl", "status") else "right")
     for r in results:
         ratio = f"{r['train_vs_reference']:.2f}x" if r.get("train_vs_reference") else ""
         table.add_row(r["model"], r["backend"], r["impl"], _num(r, "train_img_s"), _num(r, "infer_img_s"),
-                      ratio, _num(r, "compile_s"), _num(r, "peak_rss_mb", 0), r["status"])
+                      ratio, _num(r, "compile_s"), _num(r, "peak_rss_mb", 0),
+                      r["status"] if r.get("ratio_status", "ok") == "ok" else f"ratio {r['ratio_status']}")
     return table
+
+
+def _measure(args, console: Console, model: str, backend: str, impl: str) -> dict:
+    """One measurement in its own process -> a result row (status "ok" or "failed: ...")."""
+    out = Path(args.out)
+    tag = f"{model}-{backend}-{impl}"
+    result = out.parent / f"{tag}.result.json"
+    result.unlink(missing_ok=True)
+    load = os.getloadavg()[0]  # other jobs on the machine make the numbers noisy
+    with console.status(f"{model} ({impl}) on {backend} ..."):
+        res = run_child(_child_args(args, model, impl, result), env=child_env(backend),
+                        log_path=out.parent / f"{tag}.log", timeout_s=args.timeout)
+    row = {"model": model, "backend": backend, "impl": impl, "wall_s": res.wall_s, "loadavg_1m_before": load}
+    if res.returncode == 0 and result.exists():
+        row.update(json.loads(result.read_text()), status="ok")
+    else:
+        row["status"] = f"failed: {res.last_error or f'exit {res.returncode}'}"
+    if row["status"] != "ok":
+        summary = row["status"]
+    elif impl == PAIRED:
+        summary = f"zoo/keras.applications: train {row['train_vs_reference']:.2f}x, infer {row['infer_vs_reference']:.2f}x"
+    else:
+        summary = f"train {row['train_img_s']:.1f} img/s, infer {row['infer_img_s']:.1f} img/s"
+    console.print(f"{model:>16} {backend:<10} {impl:<18} {summary}", markup=False)
+    return row
 
 
 def run(args) -> dict:
@@ -196,30 +268,12 @@ def run(args) -> dict:
     for model in args.models:
         impls = ["zoo"] + ([] if args.no_reference or not application_name(model) else ["keras.applications"])
         for backend in args.backends:
-            for impl in impls:
-                tag = f"{model}-{backend}-{impl}"
-                result = out.parent / f"{tag}.result.json"
-                result.unlink(missing_ok=True)
-                load = os.getloadavg()[0]  # other jobs on the machine make the numbers noisy
-                with console.status(f"{model} ({impl}) on {backend} ..."):
-                    res = run_child(_child_args(args, model, impl, result), env=child_env(backend),
-                                    log_path=out.parent / f"{tag}.log", timeout_s=args.timeout)
-                row = {"model": model, "backend": backend, "impl": impl, "wall_s": res.wall_s,
-                       "loadavg_1m_before": load}
-                if res.returncode == 0 and result.exists():
-                    row.update(json.loads(result.read_text()), status="ok")
-                else:
-                    row["status"] = f"failed: {res.last_error or f'exit {res.returncode}'}"
-                results.append(row)
-                console.print(f"{model:>16} {backend:<10} {impl:<18} "
-                              + (f"train {row['train_img_s']:.1f} img/s, infer {row['infer_img_s']:.1f} img/s"
-                                 if row["status"] == "ok" else row["status"]), markup=False)
-    by_key = {(r["model"], r["backend"], r["impl"]): r for r in results}
-    for r in results:
-        ref = by_key.get((r["model"], r["backend"], "keras.applications"))
-        if r["impl"] == "zoo" and ref and r["status"] == ref["status"] == "ok":
-            r["train_vs_reference"] = r["train_img_s"] / ref["train_img_s"]
-            r["infer_vs_reference"] = r["infer_img_s"] / ref["infer_img_s"]
+            rows = {impl: _measure(args, console, model, backend, impl) for impl in impls}
+            results += rows.values()
+            if len(rows) == 2 and all(r["status"] == "ok" for r in rows.values()):
+                paired = _measure(args, console, model, backend, PAIRED)
+                rows["zoo"]["ratio_status"] = paired["status"]
+                rows["zoo"].update({k: v for k, v in paired.items() if "vs_reference" in k or "pair_ratios" in k})
     report = {
         "settings": {"image_size": args.image_size, "batch_size": args.batch_size, "steps": args.steps,
                      "warmup": args.warmup, "mixed_precision": args.mixed_precision, "jit": args.jit,
@@ -243,5 +297,5 @@ def main(argv) -> int:
         Path(args.result).write_text(json.dumps(worker(args)))
         return 0
     report = run(args)
-    return 0 if all(r["status"] == "ok" for r in report["results"]) else 1
+    return 0 if all(r["status"] == r.get("ratio_status", "ok") == "ok" for r in report["results"]) else 1
 

@@ -44,8 +44,7 @@ def setup(backend: str, distribute: str | None, coordinator=None, num_processes=
                              "--num-processes N and --process-id I")
         if not 0 <= process_id < num_processes:
             raise ValueError(f"--process-id {process_id} must be in 0..{num_processes - 1}")
-        _enable_cpu_collectives()
-        keras.distribution.initialize(coordinator, num_processes, process_id)
+        _initialize_processes(coordinator, num_processes, process_id)
     if distribute == "data_parallel" or multi_host:
         devices = keras.distribution.list_devices()
         # Multi-host: each process feeds its own shard of every batch (see
@@ -58,14 +57,23 @@ def setup(backend: str, distribute: str | None, coordinator=None, num_processes=
     return Cluster(1)
 
 
-def _enable_cpu_collectives() -> None:
-    # backend-edge: JAX needs its gloo collectives switched on for multi-process
-    # training on CPU (GPUs/TPUs bring their own); keras exposes no such option.
-    # Only the CPU client reads it; asking for the platform first would start
-    # JAX before jax.distributed.initialize, which must come first.
+# Workers finish training first and wait at JAX's shutdown barrier while the chief
+# evaluates the test split alone; JAX's default 5 min is too short for a large test
+# split. A chief that dies is still noticed within the heartbeat timeout (100 s).
+SHUTDOWN_TIMEOUT_S = 6 * 3600
+
+
+def _initialize_processes(coordinator: str, num_processes: int, process_id: int) -> None:
+    # backend-edge: `keras.distribution.initialize` calls `jax.distributed.initialize`
+    # but exposes neither its shutdown timeout nor JAX's CPU collectives, which
+    # multi-process training on CPU needs (GPUs/TPUs bring their own). The global
+    # seed that Keras would agree on here is set by `train()` on every process.
+    # The CPU option must be set before JAX starts, so no platform check first.
     import jax
 
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
+                               process_id=process_id, shutdown_timeout_seconds=SHUTDOWN_TIMEOUT_S)
 
 
 def check_batch(batch_size: int, cluster: Cluster) -> None:
