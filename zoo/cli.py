@@ -18,14 +18,16 @@ class UsageError(Exception):
     """A user mistake: printed as one line, exit code 2."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2, like every other user error
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser whose mistakes are a `UsageError` (one line, exit 2)."""
+
+    def error(self, message):
         raise UsageError(f"{self.prog}: {message}")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m zoo", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = Parser(prog="python -m zoo", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     t = sub.add_parser("train", help="train a recipe; writes a run folder")
     t.add_argument("--model", help="zoo model name (default: the recipe's)")

@@ -51,12 +51,12 @@ def backbone(name: str, *, input_shape=(128, 128, 3), weights=None) -> keras.Mod
     return keras.Model(images, network(pixels), name=f"{name}_backbone")
 
 
-def _all_layers(model):
+def all_layers(model):
     """Every layer of `model`, descending into nested models."""
     for layer in model.layers:
         yield layer
         if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
+            yield from all_layers(layer)
 
 
 def build(
@@ -91,7 +91,7 @@ def build(
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     net = backbone(name, input_shape=input_shape, weights=weights)
     if bn_momentum is not None:
-        for layer in _all_layers(net):
+        for layer in all_layers(net):
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.momentum = float(bn_momentum)
     images = keras.Input(net.input_shape[1:], name="images")

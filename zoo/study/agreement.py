@@ -27,6 +27,7 @@ import json
 import sys
 from pathlib import Path
 
+from zoo.study.batch import random_batch
 from zoo.study.child import child_env, run_child
 
 # fp32 on CPU: backends order reductions differently (oneDNN, Eigen, XLA), which
@@ -44,16 +45,13 @@ def _make(out: Path, model_name: str, image_size: int, seed: int) -> None:
     import numpy as np
 
     import zoo
+    from zoo.factory import all_layers
 
     keras.utils.set_random_seed(seed)
     model = zoo.build(model_name, tasks=TASKS, input_shape=(image_size, image_size, 3), dropout=0.0)
-    rng = np.random.default_rng(seed)
-    eye = lambda n, size: np.eye(n, dtype="float32")[rng.integers(0, n, size)]  # noqa: E731
-    images = rng.uniform(0, 255, (BATCH, image_size, image_size, 3)).astype("float32")
-    np.savez(out / "batch.npz", images=images,
-             artist=eye(TASKS["artist"], BATCH), movement=eye(TASKS["movement"], BATCH),
-             year=rng.normal(1850, 50, (BATCH, 1)).astype("float32"))
-    norms = [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    images, targets = random_batch(BATCH, image_size, TASKS, seed)
+    np.savez(out / "batch.npz", images=images, **targets)
+    norms = [layer for layer in all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
     momenta = [layer.momentum for layer in norms]
     for layer in norms:
         layer.momentum = 0.0  # one training-mode pass copies the batch statistics
@@ -61,14 +59,6 @@ def _make(out: Path, model_name: str, image_size: int, seed: int) -> None:
     for layer, momentum in zip(norms, momenta, strict=True):
         layer.momentum = momentum
     model.save(out / "model.keras")
-
-
-def _all_layers(model):
-    """Every layer of `model`, nested models included."""
-    for layer in model.layers:
-        yield layer
-        if hasattr(layer, "layers"):
-            yield from _all_layers(layer)
 
 
 def _loss(out: Path, recipe_name: str) -> None:

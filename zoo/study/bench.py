@@ -18,7 +18,6 @@ import os
 import platform
 import re
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -26,23 +25,17 @@ from rich.console import Console
 from rich.table import Table
 
 from zoo.backend_select import BACKENDS
-from zoo.cli import UsageError
+from zoo.cli import Parser, UsageError
+from zoo.heads import DEFAULT_TASKS
+from zoo.study.batch import random_batch
 from zoo.study.child import child_env, run_child
+from zoo.study.options import check_backends, comma_list, study_console
 
 # Environment variables that change speed; recorded with every result.
 SPEED_ENV = ("XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
              "OMP_NUM_THREADS")
 IMPLS = ("zoo", "keras.applications")
 PAIRED = "paired"  # internal: both implementations in one process, steps alternating
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UsageError(f"{self.prog}: {message}")
-
-
-def _names(text: str) -> list[str]:
-    return [n.strip() for n in text.split(",") if n.strip()]
 
 
 def application_name(model: str) -> str | None:
@@ -61,7 +54,7 @@ def _build(model_name: str, impl: str, size: int):
     import keras
 
     import zoo
-    from zoo.heads import DEFAULT_TASKS, multitask_head, normalize_tasks
+    from zoo.heads import multitask_head, normalize_tasks
 
     if impl == "zoo":
         return zoo.build(model_name, input_shape=(size, size, 3))
@@ -115,22 +108,11 @@ def _compiled(args, impl: str):
     return model
 
 
-def _random_batch(n: int, size: int):
-    """Pixels (n, size, size, 3) in 0..255 and targets for the default heads."""
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    x = rng.uniform(0, 255, (n, size, size, 3)).astype("float32")
-    eye = lambda k: np.eye(k, dtype="float32")[rng.integers(0, k, n)]  # noqa: E731
-    y = {"artist": eye(50), "movement": eye(27), "year": rng.normal(1850, 50, (n, 1)).astype("float32")}
-    return x, y
-
-
 def paired_worker(args) -> dict:
     """The zoo model's speed relative to keras.applications (their step-time ratio,
     > 1: the zoo is faster), both in this process, steps alternating zoo-app, app-zoo."""
     models = {impl: _compiled(args, impl) for impl in IMPLS}
-    x, y = _random_batch(args.batch_size, args.image_size)
+    x, y = random_batch(args.batch_size, args.image_size, DEFAULT_TASKS)
     ratios = {}
     for phase, step in (("train", lambda m: m.train_on_batch(x, y)), ("infer", lambda m: m.predict_on_batch(x))):
         for _ in range(1 + args.warmup):
@@ -161,7 +143,7 @@ def worker(args) -> dict:
         return paired_worker(args)
     model = _compiled(args, args.impl)
     n = args.batch_size
-    x, y = _random_batch(n, args.image_size)
+    x, y = random_batch(n, args.image_size, DEFAULT_TASKS)
     train = _timed(lambda: model.train_on_batch(x, y), 1 + args.warmup + args.steps)
     infer = _timed(lambda: model.predict_on_batch(x), 1 + args.warmup + args.steps)
     return {
@@ -177,9 +159,9 @@ def worker(args) -> dict:
 
 
 def parse_args(argv) -> argparse.Namespace:
-    p = _Parser(prog="python -m zoo bench", description=__doc__.splitlines()[0])
-    p.add_argument("--models", type=_names, default=["resnet50"], help="comma-separated (default resnet50)")
-    p.add_argument("--backends", type=_names, default=list(BACKENDS))
+    p = Parser(prog="python -m zoo bench", description=__doc__.splitlines()[0])
+    p.add_argument("--models", type=comma_list, default=["resnet50"], help="comma-separated (default resnet50)")
+    p.add_argument("--backends", type=comma_list, default=list(BACKENDS))
     p.add_argument("--image-size", type=int, default=128, help="square side in px (default 128)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--steps", type=int, default=5, help="timed steps (default 5)")
@@ -200,9 +182,7 @@ def parse_args(argv) -> argparse.Namespace:
             raise UsageError(f"--{flag.replace('_', '-')} must be >= 1")
     if args.warmup < 0:
         raise UsageError("--warmup must be >= 0")
-    bad = [b for b in args.backends if b not in BACKENDS]
-    if bad or not args.backends:
-        raise UsageError(f"--backends: unknown {', '.join(bad) or '(empty)'}; valid: {', '.join(BACKENDS)}")
+    check_backends(args.backends)
     from zoo import check_input_shape
 
     for name in args.models:
@@ -263,7 +243,7 @@ def run(args) -> dict:
     """Every requested measurement, each in its own process; returns the JSON report."""
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    console = Console(width=None if sys.stdout.isatty() else 160)  # wide tables in logs
+    console = study_console()
     results = []
     for model in args.models:
         impls = ["zoo"] + ([] if args.no_reference or not application_name(model) else ["keras.applications"])

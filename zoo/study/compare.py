@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,9 +25,10 @@ from rich.progress import (
 )
 
 from zoo.backend_select import BACKENDS
-from zoo.cli import UsageError
+from zoo.cli import Parser, UsageError
 from zoo.study import agreement, leaderboard
 from zoo.study.child import child_env, run_child
+from zoo.study.options import check_backends, comma_list, study_console
 
 DEFAULT_MODELS = ("resnet50", "efficientnet_b0", "vit_tiny16", "vit_small16")
 BUDGETS = {"quick": "compare_quick", "full": "compare_full"}
@@ -36,20 +36,11 @@ BUDGETS = {"quick": "compare_quick", "full": "compare_full"}
 _SETTINGS = ("budget", "recipe", "data", "seed", "epochs", "image_size")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UsageError(f"{self.prog}: {message}")
-
-
-def _names(text: str) -> list[str]:
-    return [n.strip() for n in text.split(",") if n.strip()]
-
-
 def parse_args(argv) -> argparse.Namespace:
-    p = _Parser(prog="python -m zoo compare", description=__doc__.splitlines()[0])
-    p.add_argument("--models", type=_names, default=list(DEFAULT_MODELS),
+    p = Parser(prog="python -m zoo compare", description=__doc__.splitlines()[0])
+    p.add_argument("--models", type=comma_list, default=list(DEFAULT_MODELS),
                    help=f"comma-separated zoo models (default {','.join(DEFAULT_MODELS)})")
-    p.add_argument("--backends", type=_names, default=list(BACKENDS),
+    p.add_argument("--backends", type=comma_list, default=list(BACKENDS),
                    help="comma-separated backends (default jax,tensorflow,torch)")
     p.add_argument("--budget", choices=sorted(BUDGETS), default="quick",
                    help="quick: recipes/compare_quick.py; full: recipes/compare_full.py")
@@ -68,9 +59,7 @@ def parse_args(argv) -> argparse.Namespace:
         registry.get(name)  # unknown -> ValueError naming the closest
     if not args.models:
         raise UsageError("--models: empty list")
-    bad = [b for b in args.backends if b not in BACKENDS]
-    if bad or not args.backends:
-        raise UsageError(f"--backends: unknown {', '.join(bad) or '(empty)'}; valid: {', '.join(BACKENDS)}")
+    check_backends(args.backends)
     for flag in ("epochs", "image_size"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             raise UsageError(f"--{flag.replace('_', '-')} must be >= 1")
@@ -189,7 +178,7 @@ def _compare(args) -> int:
     settings = {"budget": args.budget, "recipe": BUDGETS[args.budget], "data": str(data), "seed": args.seed,
                 "epochs": args.epochs, "image_size": args.image_size}
     _check_settings(out, settings)
-    console = Console(width=None if sys.stdout.isatty() else 160)  # wide tables in logs
+    console = study_console()
     cells = [(m, b) for m in args.models for b in args.backends]
     rows = []
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -113,7 +113,7 @@ def _config(recipe, backend, data_dir, seed, labels, cluster) -> dict:
     }
 
 
-def _callbacks(recipe, run_dir, state, val_monitor, chief):
+def _callbacks(recipe, run_dir, ckpt_dir, state, val_monitor, chief):
     guard = DivergenceGuard()
     meter = ThroughputMeter(recipe.batch_size)
     plateau = None
@@ -124,9 +124,7 @@ def _callbacks(recipe, run_dir, state, val_monitor, chief):
     if recipe.early_stopping:
         extra.append(keras.callbacks.EarlyStopping(monitor=val_monitor, patience=recipe.early_stopping))
     # The guard runs first so a NaN batch stops the epoch; plateau must see the
-    # epoch before the checkpoint records its state. Saving a distributed model is
-    # collective, so every process saves; only the chief's copy lands in run_dir.
-    ckpt_dir = run_dir if chief else tempfile.mkdtemp(prefix="zoo-worker-")
+    # epoch before the checkpoint records its state.
     extra.append(RunCheckpoint(ckpt_dir, monitor=val_monitor, plateau=plateau, state=state))
     return guard, meter, [guard, meter, *extra]
 
@@ -191,7 +189,10 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
             write_atomic(run_dir / "config.json", json.dumps(config, indent=1))
         initial_epoch = 0
 
-    guard, meter, callbacks = _callbacks(recipe, run_dir, state, "val_loss", cluster.is_chief)
+    # Saving a distributed model is collective, so every process saves; only the
+    # chief's copy lands in run_dir, the workers' go to a scratch folder.
+    ckpt_dir = run_dir if cluster.is_chief else Path(tempfile.mkdtemp(prefix="zoo-worker-"))
+    guard, meter, callbacks = _callbacks(recipe, run_dir, ckpt_dir, state, "val_loss", cluster.is_chief)
     if initial_epoch < recipe.epochs:
         model.fit(train_ds, validation_data=val_ds, epochs=recipe.epochs, initial_epoch=initial_epoch,
                   steps_per_epoch=steps if recipe.balanced else None, callbacks=callbacks, verbose=verbose, shuffle=False)
@@ -204,7 +205,7 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
             f"try a lower --lr (now {recipe.lr:g}) or keep gradient clipping on (clipnorm={recipe.clipnorm})"
         )
     if not cluster.is_chief:
-        shutil.rmtree(callbacks[-1].run_dir, ignore_errors=True)  # the worker's scratch checkpoints
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
         return RunResult(run_dir, {}, recipe.epochs, time.time() - started)
     keras.distribution.set_distribution(None)  # the chief evaluates alone, on local devices
     if meter.images_per_s:
