@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _bench(argv: list[str]) -> int:
     """Hand over to data_tools.bench.main (imported only now: it needs TensorFlow)."""
+    from data_tools.startup import quiet_native_logs
+
+    quiet_native_logs()
     bench = importlib.import_module("data_tools.bench")
     return int(bench.main(argv) or 0)
 

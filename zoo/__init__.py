@@ -11,6 +11,7 @@ Choose the backend (KERAS_BACKEND=jax|tensorflow|torch) before importing keras.
 from zoo import backend_select
 
 backend_select.from_command_line()  # `python -m zoo --backend X` picks X before keras loads
+backend_select.quiet_native_logs()  # TensorFlow's C++ start-up notices, filtered out
 
 from zoo import models  # noqa: E402, F401  (registers every backbone)
 from zoo.factory import backbone, build, check_input_shape, load_model  # noqa: E402

@@ -69,9 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "jax"))
 
     sub.add_parser("list", help="list models and recipes")
-    sub.add_parser("compare", help="leaderboard of models x backends (see --help)", add_help=False)
-    sub.add_parser("bench", help="training/inference speed vs keras.applications (see --help)",
-                   add_help=False)
+    for name, (_, help_text) in MODULE_COMMANDS.items():  # listed in --help; parsed by their modules
+        sub.add_parser(name, help=f"{help_text} (see {name} --help)", add_help=False)
     return p
 
 
@@ -83,8 +82,9 @@ def _use_backend(name: str) -> None:
     import keras
 
     if keras.backend.backend() != name:
-        raise UsageError(f"keras already runs on {keras.backend.backend()!r}; "
-                         f"set KERAS_BACKEND={name} before starting Python")
+        raise UsageError(f"keras already runs on {keras.backend.backend()!r} in this Python process; "
+                         f"pass --backend {keras.backend.backend()} or start a new process with "
+                         f"KERAS_BACKEND={name}")
 
 
 def _resolve_recipe(args):
@@ -187,17 +187,33 @@ def cmd_list(args) -> int:
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "list": cmd_list}
 
 
-# Subcommands with their own argument parsers (the comparative study, zoo/study/).
-STUDY = {"compare": "zoo.study.compare", "bench": "zoo.study.bench"}
+# Subcommands with their own argument parsers, in their own modules: name -> "module:function".
+# Each function takes the arguments after the subcommand and returns the exit code.
+MODULE_COMMANDS = {
+    "compare": ("zoo.study.compare:main", "leaderboard of models x backends"),
+    "bench": ("zoo.study.bench:main", "training/inference speed and memory"),
+    "transfer-check": ("zoo.study.transfer:main", "fine-tuning vs from-scratch on a second set"),
+    "convert-weights": ("zoo.models.convert:main", "timm ViT checkpoint -> zoo weights file"),
+    "explain": ("zoo.explain:main", "heatmaps of what a model looked at"),
+    "export": ("zoo.export:main", "ONNX / SavedModel / OpenVINO / LiteRT, verified by its runtime"),
+    "serve": ("zoo.serving.app:main", "JSON API and web page for a saved model"),
+    "embed": ("zoo.similar:main_embed", "pooled feature vectors of a dataset"),
+    "similar": ("zoo.similar:main_similar", "closest works by cosine similarity"),
+}
+
+
+def _run_module_command(name: str, argv: list[str]) -> int:
+    import importlib
+
+    module, function = MODULE_COMMANDS[name][0].split(":")
+    return int(getattr(importlib.import_module(module), function)(argv) or 0)
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        if argv and argv[0] in STUDY:
-            import importlib
-
-            return importlib.import_module(STUDY[argv[0]]).main(argv[1:])
+        if argv and argv[0] in MODULE_COMMANDS:
+            return _run_module_command(argv[0], argv[1:])
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except (UsageError, ValueError, FileNotFoundError) as exc:
