@@ -25,17 +25,19 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet --no-deps -c constraints.txt timm
 	touch $@
 
 # KERAS_BACKEND is also set by `python -m zoo` itself before keras is imported.
 train: $(STAMP)
 	KERAS_BACKEND=$(BACKEND) $(PY) -m zoo train $(train_flags)
 
+# `make test` skips the long end-to-end runs marked @pytest.mark.slow; `make test-all` runs everything.
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 2 -m "not slow"
 
 test-all: $(STAMP)
-	$(PY) -m pytest -q -n 2 -m "slow or not slow"
+	$(PY) -m pytest -q -n 2
 
 compare: $(STAMP)
 	$(PY) -m zoo compare $(ARGS)

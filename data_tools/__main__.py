@@ -82,8 +82,9 @@ def build_parser() -> Parser:
     ingest.add_argument(
         "--top-artists",
         type=_count,
-        default=50,
-        help="keep the N artists with most images, 0: all (%(default)s)",
+        default=None,
+        help="keep the N artists with most images, 0: all (default: 50 for art500k and "
+        "wikiart, all for folder); a notice says how many were dropped",
     )
     ingest.add_argument(
         "--min-per-artist",
@@ -173,8 +174,9 @@ def _ingest(args) -> int:
     from data_tools import build, split
     from data_tools.ingest import ingest
 
+    top = args.top_artists
     opts = build.BuildOptions(
-        top_artists=args.top_artists,
+        top_artists=(0 if args.kind == "folder" else 50) if top is None else top,
         min_per_artist=args.min_per_artist,
         max_side=args.max_side,
         max_pixels=args.max_pixels,

@@ -127,6 +127,25 @@ def mix_batch(layer, images, targets: dict, weights: dict):
     return tf.cast(mixed["images"], tf.float32), targets, weights
 
 
+class BetaCutMix(keras.layers.CutMix):
+    """keras.layers.CutMix with the paper's lambda ~ Beta(alpha, alpha) for every image.
+
+    keras's `factor` is not alpha: keras first draws alpha ~ U(0, factor) per batch
+    (factor <= 1, so alpha = 2.0 raises), then lambda ~ Beta(alpha, alpha). This
+    replaces that one draw (keras's `_generate_mix_weight`; keras is pinned in
+    constraints.txt) and keeps keras's boxes (area 1 - lambda), masks and labels.
+    """
+
+    def __init__(self, alpha: float = 1.0, seed=None):
+        super().__init__(seed=seed)
+        self.alpha = float(alpha)
+
+    def _generate_mix_weight(self, batch_size, seed):
+        return self.backend.random.beta(
+            (batch_size,), self.alpha, self.alpha, seed=seed, dtype=self.compute_dtype
+        )
+
+
 def random_flip(rng: tf.random.Generator):
     """Horizontal flip of each image with p=0.5: (B, H, W, C) any dtype -> same.
 
@@ -166,12 +185,14 @@ def make_augmenter(policy: str, *, mix: str | None = None, seed: int = 0, **opts
             f"unknown augment options {', '.join(unknown)}: valid are {', '.join(OPTIONS)}"
         )
     o = {**OPTIONS, **opts}
+    if o["alpha"] is not None and not o["alpha"] > 0:
+        raise ValueError(f"augment option alpha={o['alpha']}: must be above 0 (Beta(alpha, alpha))")
     images_fn = image_augmenter(policy, seed, o["rotation"], o["num_ops"], o["magnitude"])
     mixer = None
     if mix == "mixup":
         mixer = keras.layers.MixUp(alpha=o["alpha"] or 0.2, seed=seed)
     elif mix == "cutmix":
-        mixer = keras.layers.CutMix(factor=o["alpha"] or 1.0, seed=seed)
+        mixer = BetaCutMix(alpha=o["alpha"] or 1.0, seed=seed)
 
     def augment(images, targets, weights):
         if images_fn is not None:

@@ -7,9 +7,15 @@ early rejections; `write_dataset` does the rest the same way for all of them:
    (`images.to_jpeg`); the first usable copy of an image_id / of a JPEG content
    hash wins, later ones are "duplicate id" / "duplicate content"; artist names
    are kept as given, only stripped and NFC-normalised;
-2. artists with fewer than `min_per_artist` usable images are dropped, then the
+2. near duplicates (`data_tools.neardup`: resized, recompressed, slightly cropped
+   copies of one artist's image) are grouped; the member with the most pixels (then
+   the first by source) is kept, the others are "near duplicate". Rejecting rather
+   than keeping the group together in one split: a copy adds no new painting to
+   learn from, and in val/test it would count one painting several times;
+3. artists with fewer than `min_per_artist` usable images are dropped, then the
    `top_artists` artists with the most usable images are kept (ties by name);
-3. splits are assigned (`split.assign_splits`), then rejected.csv and finally
+4. splits are assigned (`split.assign_splits`: stable per image), then rejected.csv
+   (with the kept image's source in `duplicate_of` for duplicates) and finally
    manifest.csv are written.
 """
 
@@ -18,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import time
 import unicodedata
 import zipfile
@@ -37,10 +44,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from data_tools import images
+from data_tools import images, neardup
 from data_tools.images import Rejected
 from data_tools.manifest import DataError, write_manifest, write_rejected
-from data_tools.split import assign_splits
+from data_tools.split import assign_exact, assign_splits
 
 INCOMING = ".incoming"
 
@@ -63,10 +70,12 @@ class BuildOptions:
 
     top_artists: int = 50  # 0 keeps every artist
     min_per_artist: int = 3
-    max_side: int | None = 512
+    max_side: int | None = images.MAX_SIDE
     max_pixels: int = images.MAX_PIXELS
     split: tuple[float, float, float] = (0.8, 0.1, 0.1)
     seed: int = 0
+    near_duplicate_bits: int | None = neardup.MAX_BITS  # None: no near-duplicate grouping
+    exact_split: bool = False  # exact per-artist quotas instead of stable keys (synth)
 
 
 @dataclass
@@ -123,12 +132,14 @@ def write_dataset(
     incoming.mkdir(parents=True, exist_ok=True)
     rejected = list(rejected)
     rows = _clean_all(candidates, incoming, rejected, opts, console, label)
+    if opts.near_duplicate_bits is not None:
+        rows = _drop_near_duplicates(rows, rejected, opts.near_duplicate_bits)
     rows = _select_artists(rows, rejected, opts)
     if not rows:
-        reasons = Counter(reason for _, reason in rejected)
+        reasons = Counter(r[1] for r in rejected)
         detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "no input images"
         raise DataError(f"{label}: no usable images ({detail})")
-    assign_splits(rows, opts.split, opts.seed)
+    (assign_exact if opts.exact_split else assign_splits)(rows, opts.split, opts.seed)
     slugs = artist_slugs(sorted({r["artist"] for r in rows}))
     for slug in set(slugs.values()):
         (folder / "images" / slug).mkdir(parents=True, exist_ok=True)
@@ -143,7 +154,7 @@ def write_dataset(
     return BuildResult(
         kept=len(rows),
         artists=len(slugs),
-        reasons=Counter(reason for _, reason in rejected),
+        reasons=Counter(r[1] for r in rejected),
         seconds=time.perf_counter() - start,
     )
 
@@ -152,7 +163,7 @@ def _clean_all(candidates, incoming, rejected, opts, console, label) -> list[dic
     """Read, clean and dedupe every candidate; usable ones are written to `incoming`."""
     rows: list[dict] = []
     seen_ids: set[str] = set()
-    seen_sha1: set[str] = set()
+    seen_sha1: dict[str, str] = {}  # content hash -> source of the kept copy
     ordered = sorted(candidates, key=lambda c: (c.source, c.image_id))
     with _progress(console) as progress:
         task = progress.add_task(label, total=len(ordered))
@@ -167,12 +178,13 @@ def _clean_all(candidates, incoming, rejected, opts, console, label) -> list[dic
                 if image_id in seen_ids:
                     raise Rejected("duplicate id")
                 if sha1 in seen_sha1:
-                    raise Rejected("duplicate content")
+                    rejected.append((cand.source, "duplicate content", seen_sha1[sha1]))
+                    continue
             except Rejected as rej:
                 rejected.append((cand.source, rej.reason))
                 continue
             seen_ids.add(image_id)
-            seen_sha1.add(sha1)
+            seen_sha1[sha1] = cand.source
             tmp = incoming / f"{n}.jpg"
             tmp.write_bytes(jpeg)
             rows.append(
@@ -184,9 +196,28 @@ def _clean_all(candidates, incoming, rejected, opts, console, label) -> list[dic
                     "sha1": sha1,
                     "source": cand.source,
                     "_tmp": tmp,
+                    "_fingerprint": None
+                    if opts.near_duplicate_bits is None
+                    else neardup.fingerprint(jpeg),
                 }
             )
     return rows
+
+
+def _drop_near_duplicates(rows: list[dict], rejected: list, max_bits: int) -> list[dict]:
+    """Keep one image per near-duplicate group (most pixels, then first source)."""
+    order = sorted(rows, key=lambda r: (-r["_fingerprint"][1], r["source"]))
+    groups = neardup.group_ids(
+        [r["_fingerprint"][0] for r in order], [r["artist"] for r in order], max_bits
+    )
+    kept = []
+    for row, group in zip(order, groups, strict=True):
+        if order[group] is row:
+            kept.append(row)
+        else:
+            rejected.append((row["source"], "near duplicate", order[group]["source"]))
+            row["_tmp"].unlink()
+    return sorted(kept, key=lambda r: r["source"])
 
 
 def _read(cand: Candidate):
@@ -205,6 +236,13 @@ def _select_artists(rows: list[dict], rejected: list, opts: BuildOptions) -> lis
     few = {a for a, n in counts.items() if n < opts.min_per_artist}
     ranked = sorted((a for a in counts if a not in few), key=lambda a: (-counts[a], a))
     beyond = set(ranked[opts.top_artists :]) if opts.top_artists > 0 else set()
+    if beyond:
+        dropped = sum(counts[a] for a in beyond)
+        print(
+            f"notice: kept the {opts.top_artists} artists with most images; {len(beyond)} "
+            f"more artists ({dropped} images) dropped (--top-artists 0 keeps all)",
+            file=sys.stderr,
+        )
     kept = []
     for row in rows:
         if row["artist"] in few or row["artist"] in beyond:

@@ -8,6 +8,8 @@ import warnings
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 JPEG_QUALITY = 95
+MAX_SIDE = 512  # ingest's default --max-side; `preprocess.load_image` applies it too
+EXIF_ORIENTATION = 0x0112
 MAX_PIXELS = 89_478_485  # Pillow's own decompression-bomb threshold
 MAX_FILE_BYTES = 256 * 1024 * 1024
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
@@ -26,6 +28,7 @@ REASONS = (
     "no artist",
     "duplicate id",
     "duplicate content",
+    "near duplicate",
     "too few images for artist",
     "artist not in top N",
 )
@@ -51,15 +54,32 @@ def to_jpeg(
     """Decode, check, convert to RGB, shrink to `max_side` and encode as JPEG.
 
     Raises Rejected for empty, non-image, truncated/damaged or oversized input.
-    Pixel counts are checked from the header before anything is decoded.
+    Pixel counts are checked from the header before anything is decoded. Bytes that
+    are already a clean JPEG (`is_clean_jpeg`) within `max_side` are checked by a full
+    decode and returned unchanged: no second lossy encoding, and the training pipeline
+    then decodes exactly the bytes a user's file holds (`preprocess.load_image`).
     """
     image = data if isinstance(data, Image.Image) else _decode(data, max_side, max_pixels)
+    if not isinstance(data, Image.Image) and is_clean_jpeg(data):
+        if not max_side or max(image.size) <= max_side:
+            return data
     image = _to_rgb(image)
     if max_side and max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     image.save(buf, format="JPEG", quality=JPEG_QUALITY)
     return buf.getvalue()
+
+
+def is_clean_jpeg(data: bytes) -> bool:
+    """Whether bytes are an RGB (YCbCr) JPEG with no EXIF rotation to apply (header only)."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format != "JPEG" or img.mode != "RGB":
+                return False
+            return img.getexif().get(EXIF_ORIENTATION, 1) == 1
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
 
 
 def _decode(data: bytes, max_side: int | None, max_pixels: int) -> Image.Image:

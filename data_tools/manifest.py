@@ -3,11 +3,13 @@
 A dataset folder DIR holds:
 
 * ``images/<artist-slug>/<image_id>.jpg`` - RGB JPEGs (quality 95);
-* ``rejected.csv`` - ``source,reason`` for every input file that was not kept;
+* ``rejected.csv`` - ``source,reason,duplicate_of`` for every input file that was not
+  kept; ``duplicate_of`` names the kept image's source for "duplicate content" and
+  "near duplicate" (one near-duplicate group = one kept source), else it is empty;
 * ``manifest.csv`` - one row per image with the columns in ``COLUMNS``:
   ``path`` is relative to DIR, ``year`` an integer or empty, ``movement`` may be
   empty, ``split`` is train/val/test, ``sha1`` is the SHA-1 of the written JPEG
-  bytes (encoding is deterministic, so identical pixels give identical hashes and
+  bytes (a clean input JPEG is kept as is, other images are encoded deterministically, and
   ``sha1sum`` can verify a file), ``source`` names the original input file.
 
 manifest.csv is written last (temp file + rename), so a folder is complete
@@ -26,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 COLUMNS = ("image_id", "path", "artist", "year", "movement", "split", "sha1", "source")
-REJECTED_COLUMNS = ("source", "reason")
+REJECTED_COLUMNS = ("source", "reason", "duplicate_of")
 SPLITS = ("train", "val", "test")
 MANIFEST = "manifest.csv"
 REJECTED = "rejected.csv"
@@ -97,8 +99,12 @@ def write_manifest(directory: str | os.PathLike, rows: Iterable[dict]) -> Path:
 
 
 def write_rejected(directory: str | os.PathLike, rows: Iterable[dict | tuple]) -> Path:
-    """Write DIR/rejected.csv atomically; rows are dicts or (source, reason) pairs."""
-    out = [r if isinstance(r, dict) else dict(zip(REJECTED_COLUMNS, r, strict=True)) for r in rows]
+    """Write DIR/rejected.csv atomically; rows are dicts or (source, reason[, duplicate_of])."""
+    blank = dict.fromkeys(REJECTED_COLUMNS, "")
+    out = [
+        {**blank, **(r if isinstance(r, dict) else dict(zip(REJECTED_COLUMNS, r, strict=False)))}
+        for r in rows
+    ]
     return _atomic_csv(Path(directory) / REJECTED, REJECTED_COLUMNS, out)
 
 
@@ -116,7 +122,7 @@ def _atomic_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> Path:
 
 
 def read_rejected(directory: str | os.PathLike) -> list[dict]:
-    """Rows of DIR/rejected.csv (source, reason); empty when the file is absent."""
+    """Rows of DIR/rejected.csv (source, reason, duplicate_of); empty when the file is absent."""
     path = Path(directory) / REJECTED
     if not path.is_file():
         return []

@@ -4,12 +4,18 @@ Backend edge: TensorFlow is imported here on purpose. A `tf.data.Dataset` feeds
 keras `model.fit` under all three Keras backends (jax, tensorflow, torch); Keras
 converts each batch to the backend's arrays. Nothing else in the zoo needs TF.
 
+Rows are addressed by index: each epoch a stream of row indices (the whole split
+reshuffled when shuffle=True, padded with -1 for distributed runs, sharded per process)
+is turned into pixels, either decoded from the JPEGs or gathered from a pixel cache
+(RAM array or memmap file), and the labels are looked up by the same index afterwards.
+
 Each batch is `(images, targets, sample_weights)`:
     images:  float32 (B, H, W, 3), raw RGB pixels 0..255 (models normalise inside).
     targets: {"artist": one-hot (B, n_artists), "movement": one-hot (B, n_movements),
               "year": float32 (B, 1) in years}, only the keys of `LabelSpace.tasks()`.
     sample_weights: same keys, float32 (B,): 1.0 where the label is known, 0.0 where
-              it is missing (missing movement -> all-zero one-hot, missing year -> 0).
+              it is missing (missing movement -> all-zero one-hot, missing year -> 0)
+              and for padding rows (`pad_to`).
 Pass the dataset straight to `model.fit(dataset)` (a model with dict outputs named
 like the keys, `compile(loss={...})`): Keras 3 takes the third element as
 `sample_weight` and resolves the dict per output (`keras/src/trainers/compile_utils.py`,
@@ -20,6 +26,7 @@ size; a loss built with reduction="mean_with_sample_weight" averages over known 
 
 import hashlib
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +34,16 @@ from pathlib import Path
 import numpy as np
 import psutil
 import tensorflow as tf
+from rich.console import Console
+from rich.progress import Progress
 
 from data_tools.manifest import label_info, read_manifest
 
 MANIFEST = "manifest.csv"
 SPLITS = ("train", "val", "test")
 MEMORY_FRACTION = 0.25  # cache in RAM when the decoded split fits in this share of free RAM
-SHUFFLE_BUFFER = 1024  # per-epoch buffer; rows are also permuted once before decoding
+CACHE_SUFFIX = ".u8"  # a disk cache file: raw uint8 pixels (n, H, W, 3), read by np.memmap
+FILL_BATCH = 256  # images decoded per step while a cache is filled
 DEFAULT_YEAR = (1850.0, 100.0)  # (mean, std) when no year is known
 
 
@@ -99,7 +109,7 @@ def encode_rows(rows: list[dict], labels: LabelSpace) -> dict[str, np.ndarray]:
     if unknown:
         raise ValueError(f"artists not in the label space: {', '.join(sorted(unknown))}")
     unknown = {r["movement"] for r in rows if r.get("movement")} - movement_ids.keys()
-    if unknown:
+    if unknown and "movement" in labels.tasks():  # without a movement head they are not used
         raise ValueError(f"movements not in the label space: {', '.join(sorted(unknown))}")
     return {
         "artist": np.array([artist_ids[r["artist"]] for r in rows], np.int32),
@@ -111,16 +121,16 @@ def encode_rows(rows: list[dict], labels: LabelSpace) -> dict[str, np.ndarray]:
     }
 
 
-def decode_image(path, image_size: tuple[int, int]):
-    """JPEG file -> uint8 (H, W, 3) resized to `image_size`.
+def decode_jpeg(data, image_size: tuple[int, int]):
+    """JPEG bytes (a scalar string tensor) -> uint8 (H, W, 3) resized to `image_size`.
 
     Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale by libjpeg (DCT scaling) when
     that still leaves both sides >= the target, which is several times faster. The
     remaining shrink along the tighter side is then < 2x, so plain bilinear resizing
     (no antialias, which halves throughput at 128 px) is enough. The aspect ratio is
-    not kept: paintings are squashed to `image_size`.
+    not kept: paintings are squashed to `image_size`. `data_tools.preprocess.load_image`
+    runs this same function, so predict/serve/explain see exactly these pixels.
     """
-    data = tf.io.read_file(path)
     shape = tf.image.extract_jpeg_shape(data)
     fit = tf.minimum(shape[0] // image_size[0], shape[1] // image_size[1])
     branch = tf.cast(fit >= 2, tf.int32) + tf.cast(fit >= 4, tf.int32) + tf.cast(fit >= 8, tf.int32)
@@ -132,65 +142,108 @@ def decode_image(path, image_size: tuple[int, int]):
     return tf.saturate_cast(tf.round(image), tf.uint8)
 
 
+def decode_image(path, image_size: tuple[int, int]):
+    """JPEG file -> uint8 (H, W, 3) resized to `image_size` (see `decode_jpeg`)."""
+    return decode_jpeg(tf.io.read_file(path), image_size)
+
+
 def cache_target(cache, data_dir, split: str, image_size, paths: list[str]) -> str | None:
-    """Resolve the `cache` argument to None (no cache), "" (memory) or a file prefix.
+    """Resolve the `cache` argument to None (no cache), "" (memory) or a cache file.
 
     True picks memory when the decoded uint8 split fits in MEMORY_FRACTION of the
-    available RAM, else a file under DIR/.cache. The file name holds a digest of the
-    paths and the size, so a changed manifest or image size never reads a stale cache.
+    available RAM, else a file under DIR/.cache. The cache holds pixels only (labels
+    are joined after it), and its file name holds a digest of the image size and of
+    `paths` (each image's path and content SHA-1 from the manifest), so a changed image
+    list, image size or image content never reads a stale cache.
     """
     if cache is False or cache is None:
         return None
     if cache == "memory":
         return ""
-    digest = hashlib.sha1("\n".join(paths).encode()).hexdigest()[:10]
-    name = f"{split}-{image_size[0]}x{image_size[1]}-{digest}"
+    nbytes = len(paths) * image_size[0] * image_size[1] * 3
     if cache is True:
-        nbytes = len(paths) * image_size[0] * image_size[1] * 3
         if nbytes <= MEMORY_FRACTION * psutil.virtual_memory().available:
             return ""
         cache = "disk"
+    digest = hashlib.sha1("\n".join([str(image_size), *paths]).encode())
+    name = f"{split}-{image_size[0]}x{image_size[1]}-{digest.hexdigest()[:12]}{CACHE_SUFFIX}"
     folder = Path(data_dir) / ".cache" if cache == "disk" else Path(cache)
     if cache == "disk" or folder.is_dir():
         folder.mkdir(parents=True, exist_ok=True)
         return str(folder / name)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    return str(folder)
+    return f"{folder}-{name}"
 
 
-def decoded_dataset(paths, codes, image_size, cache: str | None) -> tf.data.Dataset:
-    """Unbatched (uint8 image, codes) elements, decoded in parallel and cached after resize."""
-    ds = tf.data.Dataset.from_tensor_slices((list(paths), codes))
-    ds = ds.map(
-        lambda p, c: (decode_image(p, image_size), c),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
-    return ds if cache is None else ds.cache(cache)
+def pixel_cache(paths: list[str], image_size, target: str) -> np.ndarray:
+    """Every image of `paths` decoded once: uint8 (n, H, W, 3), addressable by row index.
+
+    target "" keeps the array in RAM; a file name keeps it in a raw uint8 file read
+    through np.memmap (written under a temporary name and renamed when complete, so
+    an interrupted fill is never reused). Decoding runs in parallel in tf.data.
+    """
+    shape = (len(paths), *image_size, 3)
+    if target and Path(target).is_file():
+        return np.memmap(target, np.uint8, "r", shape=shape)
+    tmp = f"{target}.tmp-{os.getpid()}"
+    out = np.memmap(tmp, np.uint8, "w+", shape=shape) if target else np.empty(shape, np.uint8)
+    ds = tf.data.Dataset.from_tensor_slices(paths)
+    ds = ds.map(lambda p: decode_image(p, image_size), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.batch(FILL_BATCH).prefetch(2)
+    done = 0
+    with Progress(transient=True, console=Console(stderr=True), disable=len(paths) < 2000) as bar:
+        task = bar.add_task("decoding images into the cache", total=len(paths))
+        for batch in ds.as_numpy_iterator():
+            out[done : done + len(batch)] = batch
+            done += len(batch)
+            bar.update(task, completed=done)
+    if not target:
+        return out
+    out.flush()
+    del out
+    os.replace(tmp, target)
+    return np.memmap(target, np.uint8, "r", shape=shape)
 
 
-def batch_targets(labels: LabelSpace, augmenter=None):
-    """Batched (uint8 images, codes) -> (float32 images, targets, sample_weights).
+def batch_targets(labels: LabelSpace, codes: dict[str, np.ndarray], augmenter=None):
+    """Batched (uint8 images, row indices) -> (float32 images, targets, sample_weights).
 
+    Labels are looked up by row index (`codes` from `encode_rows`) after decoding or
+    the pixel cache, never cached themselves. Index -1 is padding: every weight 0.
     `augmenter(images, targets, weights)` (see data_tools.augment) runs on the uint8
     batch, so cheap ops such as flips touch 4x fewer bytes than on float32.
     """
     tasks = labels.tasks()
+    table = {k: tf.constant(v) for k, v in codes.items()}
 
-    def to_targets(images, codes):
-        n = tf.shape(images)[0]
-        targets = {"artist": tf.one_hot(codes["artist"], len(labels.artists))}
-        weights = {"artist": tf.ones([n], tf.float32)}
+    def to_targets(images, index):
+        valid = tf.cast(index >= 0, tf.float32)
+        code = {k: tf.gather(v, tf.maximum(index, 0)) for k, v in table.items()}
+        targets = {"artist": tf.one_hot(code["artist"], len(labels.artists))}
+        weights = {"artist": valid}
         if "movement" in tasks:  # index -1 one-hot encodes to all zeros
-            targets["movement"] = tf.one_hot(codes["movement"], len(labels.movements))
-            weights["movement"] = tf.cast(codes["movement"] >= 0, tf.float32)
+            targets["movement"] = tf.one_hot(code["movement"], len(labels.movements))
+            weights["movement"] = valid * tf.cast(code["movement"] >= 0, tf.float32)
         if "year" in tasks:
-            targets["year"] = codes["year"][:, None]
-            weights["year"] = codes["year_known"]
+            targets["year"] = code["year"][:, None]
+            weights["year"] = valid * code["year_known"]
         if augmenter is not None:
             images, targets, weights = augmenter(images, targets, weights)
         return tf.cast(images, tf.float32), targets, weights
 
     return to_targets
+
+
+def index_stream(n: int, *, shuffle: bool, seed: int, pad_to: int, shard) -> tf.data.Dataset:
+    """Row indices of one epoch: all n, reshuffled every epoch when `shuffle`, then -1s
+    up to a multiple of `pad_to`, then this process's `shard` (every count-th index)."""
+    index = tf.data.Dataset.range(n)
+    if shuffle:  # the whole index, a new order every epoch (a buffer of n int64s)
+        index = index.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    padded = -(-n // pad_to) * pad_to
+    if padded > n:
+        index = index.concatenate(tf.data.Dataset.from_tensors(np.int64(-1)).repeat(padded - n))
+    return index if shard is None else index.shard(*shard)
 
 
 def make_dataset(
@@ -209,24 +262,31 @@ def make_dataset(
     drop_remainder: bool = False,
     repeat: bool = False,
     shard: tuple[int, int] | None = None,
+    pad_to: int = 1,
 ) -> tf.data.Dataset:
     """Batches `(images, targets, sample_weights)` of one split (see the module docstring).
 
     Args:
-        cache: True (RAM if it fits, else a disk file under DIR/.cache), False,
-            "memory", "disk", or a path (folder or file prefix). Cached epochs skip
-            decoding; a disk cache is written by the first complete pass only.
-        shuffle: seeded; the order changes every epoch.
+        cache: True (RAM if it fits, else a file under DIR/.cache), False, "memory",
+            "disk", or a path (folder or file prefix). A cache holds decoded pixels
+            only and is filled when the dataset is made; epochs then skip decoding.
+        shuffle: seeded; the whole split is reshuffled every epoch (before decoding,
+            or by index into the pixel cache).
         augment, mix: policy names of `data_tools.augment.make_augmenter`, applied per
             batch after batching (use "none"/None for evaluation); `augment` may also
             be a ready `fn(images, targets, weights)` (then `mix` must be None).
-        balanced: sample artists uniformly (`sample_from_datasets` over one repeated
-            stream per artist). The stream is infinite, so it needs repeat=True and
-            `model.fit(..., steps_per_epoch=...)`.
+        balanced: sample artists uniformly (`sample_from_datasets` over one repeated,
+            fully shuffled index stream per artist). The stream is infinite, so it
+            needs repeat=True and `model.fit(..., steps_per_epoch=...)`.
         repeat: repeat forever (batches then span epoch boundaries).
-        shard: `(count, index)`: keep every count-th row from `index` (after the
-            seeded permutation), for one process of a multi-host run; `batch_size`
-            is then this process's share of the global batch.
+        pad_to: pad each epoch with weight-0 samples to a multiple of this many rows
+            (the global batch of a distributed run), so every process gets the same
+            number of full batches and every device an equal slice; every real image
+            is still seen once per epoch and weight-0 samples count in no metric.
+        shard: `(count, index)`: keep every count-th index from `index` (after the
+            shuffle and padding; every process uses the same seed), for one process of
+            a multi-host run; `batch_size` is then this process's share of the global
+            batch. With balanced=True the rows themselves are sharded.
     """
     if balanced and not repeat:
         raise ValueError("balanced=True needs repeat=True (the balanced stream is infinite)")
@@ -244,38 +304,46 @@ def make_dataset(
     if not rows:
         raise ValueError(f"no rows with split={split!r} in {Path(data_dir) / MANIFEST}")
     image_size = (int(image_size[0]), int(image_size[1]))
-    if shuffle or balanced:  # one seeded permutation, so a sorted manifest shuffles well
-        rows = [rows[i] for i in np.random.default_rng(seed).permutation(len(rows))]
-    if shard is not None:
-        rows = rows[shard[1] :: shard[0]]
-    paths = [str(Path(data_dir) / r["path"]) for r in rows]
     codes = encode_rows(rows, labels)
-    target = cache_target(cache, data_dir, split, image_size, [r["path"] for r in rows])
+    rel_paths = [r["path"] for r in rows]
+    identity = [f"{r['path']}\t{r['sha1']}" for r in rows]
+    target = cache_target(cache, data_dir, split, image_size, identity)
+    pixels = (
+        None
+        if target is None
+        else pixel_cache([str(Path(data_dir) / p) for p in rel_paths], image_size, target)
+    )
 
     if balanced:
+        mine = np.arange(len(rows))
+        mine = mine if shard is None else mine[shard[1] :: shard[0]]
         streams = []
-        for artist in sorted(set(codes["artist"].tolist())):
-            keep = np.flatnonzero(codes["artist"] == artist)
-            sub_cache = target if not target else f"{target}-a{artist}"  # None, RAM or a file each
-            ds = decoded_dataset(
-                [paths[i] for i in keep],
-                {k: v[keep] for k, v in codes.items()},
-                image_size,
-                sub_cache,
-            )
-            buffer = min(len(keep), SHUFFLE_BUFFER)
-            streams.append(ds.repeat().shuffle(buffer, seed=seed + artist))
-        ds = tf.data.Dataset.sample_from_datasets(streams, seed=seed)
+        for artist in sorted(set(codes["artist"][mine].tolist())):
+            keep = mine[codes["artist"][mine] == artist]
+            stream = tf.data.Dataset.from_tensor_slices(keep.astype(np.int64)).repeat()
+            streams.append(stream.shuffle(len(keep), seed=seed + artist))
+        index = tf.data.Dataset.sample_from_datasets(streams, seed=seed)
     else:
-        ds = decoded_dataset(paths, codes, image_size, target)
-        if shuffle:
-            ds = ds.shuffle(
-                min(len(rows), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True
-            )
+        index = index_stream(len(rows), shuffle=shuffle, seed=seed, pad_to=pad_to, shard=shard)
         if repeat:
-            ds = ds.repeat()
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    ds = ds.map(batch_targets(labels, augmenter), num_parallel_calls=tf.data.AUTOTUNE)
+            index = index.repeat()
+    if pixels is None:  # decode each epoch, in parallel, in the shuffled order
+        files = tf.constant([str(Path(data_dir) / p) for p in rel_paths])
+        ds = index.map(
+            lambda i: (decode_image(tf.gather(files, tf.maximum(i, 0)), image_size), i),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        ).batch(batch_size, drop_remainder=drop_remainder)
+    else:  # one numpy gather per batch from the RAM array or the memmap file
+
+        def gather(index):
+            images = tf.numpy_function(
+                lambda i: pixels[np.maximum(i, 0)], [index], tf.uint8, stateful=False
+            )
+            return tf.ensure_shape(images, (None, *image_size, 3)), index
+
+        ds = index.batch(batch_size, drop_remainder=drop_remainder)
+        ds = ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(batch_targets(labels, codes, augmenter), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -47,6 +47,13 @@ def print_stats(directory: str | Path, console: Console | None = None) -> list[s
     console.print(_year_table(rows))
     if rejected:
         console.print(_rejected_table(rejected))
+    copies = [r for r in rejected if r["reason"] == "near duplicate"]
+    if copies:
+        groups = len({r.get("duplicate_of") for r in copies})
+        console.print(
+            f"near-duplicate groups: {groups}, one image kept of each, {len(copies)} copies "
+            "rejected (rejected.csv: duplicate_of)"
+        )
     warnings = dataset_warnings(rows)
     for line in warnings:
         console.print(f"[yellow]warning:[/] {line}", highlight=False)

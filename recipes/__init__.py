@@ -32,14 +32,18 @@ class Recipe:
     clipnorm: float | None = 1.0  # global-norm gradient clipping; None = off
     label_smoothing: float = 0.0
     dropout: float = 0.2
-    bn_momentum: float | None = None  # BatchNorm momentum; None keeps Keras' 0.99
+    bn_momentum: float | str | None = None  # BatchNorm momentum; None: Keras' 0.99; "auto": from steps/epoch
     augment: str = "basic"  # "none" | "basic" | "randaugment"
     mix: str | None = None  # None | "mixup" | "cutmix"
     image_filter: str | None = None  # e.g. "lowpass:0.2", "sharpen" (zoo.layers.frequency)
     loss_weights: dict = field(default_factory=lambda: {"artist": 1.0, "movement": 0.5, "year": 0.5})
-    weights: str | None = None  # None | "imagenet" | path to backbone weights
+    weights: str | None = None  # None/"none" (random) | "imagenet" | weights file | RUN/model.keras
+    freeze_epochs: int = 0  # first N epochs train the heads only (backbone frozen, BN inference)
+    backbone_lr_scale: float = 1.0  # backbone learning rate = lr x this
+    layer_decay: float = 1.0  # ViT/ConvNeXt layer i of L: lr x decay^(L + 1 - i) (BEiT/MAE)
     early_stopping: int | None = None  # patience in epochs; None = off
-    mixed_precision: bool = False  # bf16 compute, float32 weights
+    precision: str = "auto"  # "auto" (follows the hardware) | "float32" | "bfloat16" | "float16"; weights stay float32
+    accumulate: int = 1  # gradient accumulation: steps of batch_size / accumulate images, one update per batch_size
     balanced: bool = False  # class-balanced sampling of artists
 
     def replace(self, **changes) -> "Recipe":

@@ -1,4 +1,6 @@
-"""Default for EfficientNet B0-B7 and V2: AdamW, warmup + cosine, RandAugment."""
+"""Default for EfficientNet B0-B7 and V2: AdamW, warmup + cosine, RandAugment.
+
+BatchNorm momentum "auto" (from steps per epoch, see recipes/resnet.py) so small sets work."""
 
 from recipes import Recipe
 
@@ -13,5 +15,6 @@ RECIPE = Recipe(
     schedule="cosine",
     warmup_epochs=2,
     label_smoothing=0.1,
+    bn_momentum="auto",
     augment="randaugment",
 )

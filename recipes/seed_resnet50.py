@@ -1,5 +1,10 @@
-"""The university group's setting (slides): ResNet50, 128x128, Adam 1e-5, batch 16,
-50 epochs, ReduceLROnPlateau, random flip + rotation."""
+"""The university group's setting (slides): ImageNet ResNet50 fine-tuned at 128x128 with
+Adam 1e-5, batch 16, 50 epochs, ReduceLROnPlateau, random flip + rotation.
+
+Adam at 1e-5 only makes sense for fine-tuning pretrained weights, so this recipe starts
+from ImageNet (`weights="imagenet"`, downloaded once into ~/.keras; offline pass
+`--weights FILE` or `--weights none`).
+"""
 
 from recipes import Recipe
 
@@ -12,4 +17,5 @@ RECIPE = Recipe(
     lr=1e-5,
     schedule="plateau",
     augment="basic",
+    weights="imagenet",
 )

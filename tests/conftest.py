@@ -22,11 +22,14 @@ BACKENDS = ("jax", "tensorflow", "torch")
 
 
 def backend_env(backend: str, **extra: str) -> dict:
-    """Environment for a child process on `backend` (quiet TF logs, repo on the path)."""
-    env = dict(os.environ)
+    """Environment for a child process on `backend` (repo on the path).
+
+    Native logging variables are unset: children print to stderr exactly what a
+    user gets (issue 10); pass e.g. TF_CPP_MIN_LOG_LEVEL="0" in `extra` to ask for logs.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "GRPC_VERBOSITY")}
     env.update(
         KERAS_BACKEND=backend,
-        TF_CPP_MIN_LOG_LEVEL="3",
         PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
         PYTHONUNBUFFERED="1",
     )

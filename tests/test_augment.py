@@ -103,3 +103,42 @@ def test_augmenter_on_backend(backend):
     # keras.layers.Equalization applied image by image; under jax keras divides in float32,
     # so a rounding tie may land one grey level apart
     assert out["equalize_err"] <= (1.0 if backend == "jax" else 0.0)
+
+
+CUTMIX_AREAS = """
+import json
+import numpy as np
+import tensorflow as tf
+from data_tools.augment import make_augmenter
+
+B, S = 64, 32
+values = np.arange(B, dtype=np.float32)
+images = np.broadcast_to(values[:, None, None, None], (B, S, S, 3)).copy()
+targets = {"artist": np.eye(B, dtype=np.float32)}
+weights = {"artist": np.ones(B, np.float32)}
+out = {}
+for alpha in (2.0, 0.5):
+    fn = make_augmenter("none", mix="cutmix", seed=3, alpha=alpha)
+    ds = tf.data.Dataset.from_tensors((images, targets, weights)).repeat(40).map(fn)
+    areas, label_areas = [], []
+    for im, t, _ in ds.as_numpy_iterator():
+        m = t["artist"]
+        moved = np.argmax(m - np.eye(B) * m, 1) != np.arange(B)  # partner is another image
+        pasted = (im[..., 0] != values[:, None, None]).mean((1, 2))
+        areas += pasted[m.max(1) < 1].tolist()
+        label_areas += (1 - np.diag(m))[m.max(1) < 1].tolist()
+    out[alpha] = {"mean": float(np.mean(areas)), "var": float(np.var(areas)),
+                  "label_gap": float(np.abs(np.mean(areas) - np.mean(label_areas))), "n": len(areas)}
+print(json.dumps(out))
+"""
+
+
+def test_cutmix_alpha_is_the_beta_parameter():
+    """Pasted area = 1 - lambda, lambda ~ Beta(alpha, alpha): mean 1/2, variance 1/(4(2a+1))."""
+    out = run_on_backend("jax", CUTMIX_AREAS)
+    for alpha, r in out.items():
+        expected_var = 1 / (4 * (2 * float(alpha) + 1))  # 0.05 for 2.0, 0.125 for 0.5
+        assert r["n"] > 1500, r
+        assert abs(r["mean"] - 0.5) < 0.03, r
+        assert abs(r["var"] - expected_var) < 0.2 * expected_var, r
+        assert r["label_gap"] < 0.02, r  # labels are mixed by the same area

@@ -185,6 +185,22 @@ def test_folder_ids_are_stable_across_runs(tmp_path):
     ).read_bytes()
 
 
+def test_folder_keeps_all_artists_and_says_what_it_drops(tmp_path):
+    src = tmp_path / "many"
+    for a in range(52):
+        for i in range(3):
+            write(src / f"Artist {a:02d}" / f"{i}.jpg", image_bytes(1000 + 3 * a + i, size=(16, 16)))
+    write(src / "metadata.csv", b"file,year,movement\nArtist 00/0.jpg,1900,\ngone.jpg,1901,\n")
+    proc = run_cli("ingest", "folder", src, "--out", tmp_path / "all")
+    assert proc.returncode == 0, proc.stderr
+    assert len({r["artist"] for r in read_csv(tmp_path / "all" / "manifest.csv")}) == 52
+    assert "notice: " in proc.stderr and "metadata.csv: 1 row(s) name no image file" in proc.stderr
+    assert "'gone.jpg'" in proc.stderr and "artists with most images" not in proc.stderr
+    proc = run_cli("ingest", "folder", src, "--out", tmp_path / "top", "--top-artists", "50")
+    assert proc.returncode == 0, proc.stderr
+    assert "kept the 50 artists with most images; 2 more artists (6 images) dropped" in proc.stderr
+
+
 def test_folder_source_must_be_a_folder(tmp_path):
     archive = write_zip(tmp_path / "x.zip", {"A/a.jpg": image_bytes(1)})
     proc = run_cli("ingest", "folder", archive, "--out", tmp_path / "out")

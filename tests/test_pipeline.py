@@ -220,8 +220,8 @@ def test_disk_cache_is_reused_by_a_new_dataset(data_dir, tmp_path):
     elsewhere.mkdir()
     first = batches(make_dataset(folder, "train", labels, image_size=(8, 8), cache="disk"))
     val = batches(make_dataset(folder, "val", labels, image_size=(8, 8), cache=elsewhere))
-    assert list((folder / ".cache").glob("train-8x8-*.index"))
-    assert list(elsewhere.glob("val-8x8-*.index"))
+    assert list((folder / ".cache").glob("train-8x8-*.u8"))
+    assert list(elsewhere.glob("val-8x8-*.u8"))
     shutil.rmtree(folder / "images")  # new datasets that decoded would fail now
     second = batches(make_dataset(folder, "train", labels, image_size=(8, 8), cache="disk"))
     val_again = batches(make_dataset(folder, "val", labels, image_size=(8, 8), cache=elsewhere))
@@ -294,3 +294,177 @@ def test_steps_for_a_repeated_dataset(data_dir):
         data_dir, "train", labels_of(data_dir), image_size=(8, 8), batch_size=4, repeat=True
     )
     assert len(batches(ds.take(5))) == 5
+
+
+def year_order(ds) -> np.ndarray:
+    """The year targets of one pass, in stream order (rows are told apart by their year)."""
+    return np.concatenate([b[1]["year"][:, 0] for b in batches(ds)])
+
+
+def write_many(folder, n: int) -> None:
+    """n train rows of one artist pair, all on one small JPEG, row i with year 1000 + i."""
+    write_dataset(folder, [row("a"), row("b")])
+    with open(folder / "manifest.csv", "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        for i in range(n):
+            writer.writerow({"image_id": f"m{i}", "path": "images/000.jpg", "artist": "ab"[i % 2],
+                             "year": 1000 + i, "movement": "", "split": "train",
+                             "sha1": "0" * 40, "source": "test"})  # fmt: skip
+
+
+@pytest.mark.parametrize("cache", [False, "memory"])
+def test_every_epoch_reshuffles_the_whole_split(tmp_path, cache):
+    folder = tmp_path / "many"
+    write_many(folder, 3000)
+    labels = labels_of(folder)
+    ds = make_dataset(folder, "train", labels, image_size=(4, 4), batch_size=500, shuffle=True,
+                      cache=cache, seed=1)  # fmt: skip
+    first, second = year_order(ds), year_order(ds)
+    assert len(first) == 3002 and sorted(first) == sorted(second)
+    position = lambda order: np.argsort(order)  # noqa: E731  (row -> its place in the epoch)
+    corr = np.corrcoef(position(first), position(second))[0, 1]
+    assert abs(corr) < 0.1, corr  # one permutation + a 1024 buffer: 0.38 (0.987 at 30k rows)
+    manifest_order = np.corrcoef(position(first), np.arange(3002))[0, 1]
+    assert abs(manifest_order) < 0.1, manifest_order
+
+
+def test_disk_cache_returns_edited_labels(data_dir, tmp_path):
+    folder = copy_dataset(data_dir, tmp_path)
+    ds = make_dataset(folder, "train", labels_of(folder), image_size=(8, 8), cache="disk")
+    years = np.concatenate([b[1]["year"][:, 0] for b in batches(ds)])
+    text = (folder / "manifest.csv").read_text().replace(",1610,", ",1611,")
+    (folder / "manifest.csv").write_text(text)
+    again = make_dataset(folder, "train", labels_of(folder), image_size=(8, 8), cache="disk")
+    new_years = np.concatenate([b[1]["year"][:, 0] for b in batches(again)])
+    assert len(list((folder / ".cache").glob("*.u8"))) == 1  # the pixels were reused
+    assert years[1] == 1610 and new_years[1] == 1611
+
+
+@pytest.mark.parametrize("cache", [False, "memory"])
+def test_padding_gives_equal_full_shards_and_every_row_once(data_dir, cache):
+    """9 train rows, global batch 4 over 2 processes: 12 rows, 3 padding, 6 per process."""
+    labels = labels_of(data_dir)
+    seen, shapes = [], []
+    for process in (0, 1):
+        ds = make_dataset(data_dir, "train", labels, image_size=(8, 8), batch_size=2,
+                          shuffle=True, seed=5, cache=cache, pad_to=4, shard=(2, process))  # fmt: skip
+        out = batches(ds)
+        shapes.append([b[0].shape[0] for b in out])
+        for images, _, weights in out:
+            pad = weights["artist"] == 0
+            assert all((w[pad] == 0).all() for w in weights.values())  # no head counts padding
+            seen += [None if p else round(red / 10) for red, p in zip(images[:, 0, 0, 0], pad, strict=True)]
+    assert shapes == [[2, 2, 2], [2, 2, 2]]
+    assert sorted(r for r in seen if r is not None) == list(range(9)) and seen.count(None) == 3
+
+
+def noisy_jpeg(path, seed: int, size=(300, 200), **save) -> None:
+    """A smooth-plus-noise photo-like RGB image (width, height = size) saved as JPEG."""
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(0, 200, size[0])[None, :, None] + rng.normal(0, 30, (size[1], size[0], 3))
+    Image.fromarray(np.clip(ramp, 0, 255).astype(np.uint8)).save(path, quality=90, **save)
+
+
+def test_load_image_is_what_the_pipeline_feeds(data_dir, tmp_path):
+    import tensorflow as tf
+
+    from data_tools import images as images_lib
+    from data_tools.pipeline import decode_jpeg
+    from data_tools.preprocess import BadImage, load_image
+
+    folder = copy_dataset(data_dir, tmp_path)
+    for i in range(9):  # train rows: photo-sized images, so DCT scaling and resizing matter
+        noisy_jpeg(folder / f"images/{i:03d}.jpg", i)
+    ds = make_dataset(folder, "train", labels_of(folder), image_size=(32, 48), cache=False)
+    images = np.concatenate([b[0] for b in batches(ds)])
+    mine = np.stack([load_image(folder / f"images/{i:03d}.jpg", (32, 48)) for i in range(9)])
+    assert mine.dtype == np.float32 and mine.shape == (9, 32, 48, 3)
+    assert np.abs(mine - images).mean() == 0.0
+    as_bytes = load_image((folder / "images/004.jpg").read_bytes(), (32, 48))
+    np.testing.assert_array_equal(as_bytes, images[4])
+
+    # user files that ingest must clean: EXIF-rotated (as phones write it), CMYK, PNG;
+    # the dataset holds ingest's output, predict gets the original file
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    originals = [tmp_path / "rotated.jpg", tmp_path / "cmyk.jpg", tmp_path / "p.png"]
+    noisy_jpeg(originals[0], 20, size=(640, 360), exif=exif.tobytes())
+    Image.open(originals[0]).convert("CMYK").save(originals[1])
+    noisy_jpeg(tmp_path / "p.jpg", 21)
+    Image.open(tmp_path / "p.jpg").save(originals[2])
+    for i, original in enumerate(originals):
+        (folder / f"images/{i:03d}.jpg").write_bytes(images_lib.to_jpeg(original.read_bytes(), 512))
+    ds = make_dataset(folder, "train", labels_of(folder), image_size=(32, 48), cache=False)
+    trained = np.concatenate([b[0] for b in batches(ds)])[:3]
+    predicted = np.stack([load_image(p, (32, 48)) for p in originals])
+    assert np.abs(predicted - trained).mean() == 0.0
+    sideways = decode_jpeg(tf.constant(originals[0].read_bytes()), (32, 48)).numpy()
+    assert np.abs(predicted[0] - sideways).mean() > 10  # EXIF ignored: what predict used to see
+    (tmp_path / "bad.jpg").write_bytes(b"<html>not an image</html>")
+    for bad, message in ((tmp_path / "bad.jpg", "not an image"), (tmp_path / "nope.jpg", "")):
+        with pytest.raises(BadImage, match=f"cannot read image: .*{message}") as err:
+            load_image(bad, (8, 8))
+        assert "\n" not in str(err.value)
+
+
+PREDICT_EQUALS_EVALUATE = """
+import json
+import numpy as np
+import zoo
+from data_tools.build import BuildOptions
+from data_tools.ingest import ingest
+from data_tools.manifest import read_manifest
+from data_tools.pipeline import LabelSpace, load_rows, make_dataset
+from data_tools.preprocess import load_image
+from zoo.training.evaluation import collect_predictions
+from zoo.training.loop import head_tasks
+from zoo.training.predict import predict_images
+
+src, out = {src!r}, {out!r}
+ingest("folder", [src], out, BuildOptions(min_per_artist=1), console=None)
+rows = load_rows(out)
+labels = LabelSpace.from_rows(rows)
+model = zoo.build("vit_tiny16", tasks=head_tasks(labels), input_shape=(32, 32, 3), dropout=0)
+result = {{}}
+for split in ("train", "val", "test"):
+    split_rows = [r for r in rows if r["split"] == split]
+    if not split_rows:
+        continue
+    ds = make_dataset(out, split, labels, image_size=(32, 32), batch_size=1, cache=False)
+    preds = collect_predictions(model, ds)[0]["artist"]
+    for r, p in zip(split_rows, preds):
+        original = src.rsplit("/", 1)[0] + "/" + r["source"]
+        direct = model.predict_on_batch(load_image(original, (32, 32))[None])["artist"][0]
+        line = next(predict_images(model, [original]))
+        top = line["artists"][0]
+        result[r["source"]] = {{
+            "diff": float(np.abs(np.asarray(direct) - p).max()),
+            "top_matches": top["name"] == labels.artists[int(np.argmax(p))]
+            and abs(top["p"] - float(np.max(p))) <= 5e-5,
+        }}
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.slow  # ~45-80 s (vit_tiny16 on JAX); the fast pixel-level check is above
+def test_predict_equals_evaluate_for_the_same_file(tmp_path):
+    """predict (any user file) = evaluate (the ingested copy) within 1e-5: a photo-sized
+    JPEG, an EXIF-rotated one (orientation 6, as phones write it), a PNG and a CMYK JPEG."""
+    src = tmp_path / "photos"
+    for artist in ("Ann", "Bo"):
+        (src / artist).mkdir(parents=True)
+        for i in range(3):
+            noisy_jpeg(src / artist / f"p{i}.jpg", hash((artist, i)) % 1000)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    noisy_jpeg(src / "Ann" / "rotated.jpg", 7, size=(640, 360), exif=exif.tobytes())
+    noisy_jpeg(src / "Bo" / "png.jpg", 8)
+    Image.open(src / "Bo" / "png.jpg").save(src / "Bo" / "png.png")
+    Image.open(src / "Ann" / "rotated.jpg").convert("CMYK").save(src / "Bo" / "cmyk.jpg")
+    (src / "Bo" / "png.jpg").unlink()
+    out = run_on_backend(
+        "jax", PREDICT_EQUALS_EVALUATE.format(src=str(src), out=str(tmp_path / "data"))
+    )
+    assert len(out) == 9 and "photos/Ann/rotated.jpg" in out, out
+    for source, r in out.items():
+        assert r["diff"] < 1e-5 and r["top_matches"], (source, r)

@@ -9,6 +9,7 @@ REQUIRED = (
     + [f"efficientnet_b{i}" for i in range(8)]
     + [f"efficientnetv2_{s}" for s in ("b0", "b1", "b2", "b3", "s", "m", "l")]
     + ["vit_tiny16", "vit_small16", "vit_base16"]
+    + ["convnext_tiny", "convnext_small", "convnext_base", "convnext_large"]
 )
 
 
@@ -69,7 +70,10 @@ print(json.dumps(report))
 """
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+# Building four families on JAX/TensorFlow takes minutes here: slow; torch runs by default and
+# test_model_saved_under_jax_loads_on_every_backend covers the other backends cheaply.
+@pytest.mark.parametrize("backend", [pytest.param(b, marks=pytest.mark.slow) if b != "torch" else b
+                                     for b in BACKENDS])
 def test_forward_pass_every_family(backend):
     report = run_on_backend(backend, FORWARD)
     assert len(report) == 4
@@ -168,6 +172,101 @@ def test_applications_weights_file_loads_into_backbone(tmp_path):
     r = run_on_backend("jax", WEIGHTS.format(out=tmp_path))
     assert r["diff"] <= 1e-4 * max(1.0, r["scale"])
     assert r["fresh_diff"] > 100 * r["diff"] + 1e-3  # random init really differs
+
+
+CONVNEXT = """
+import json, numpy as np, keras, zoo
+from zoo.models import layer_depth
+sizes = {sizes}
+app = keras.applications.ConvNeXtTiny(include_top=False, weights=None, input_shape=(32, 32, 3), pooling="avg")
+path = "{out}/convnext_tiny_notop.weights.h5"
+app.save_weights(path)
+x = np.random.default_rng(3).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+expected = keras.ops.convert_to_numpy(app(x, training=False))  # raw pixels: it normalises itself
+net = zoo.backbone("convnext_tiny", input_shape=(32, 32, 3), weights=path)
+fresh = zoo.backbone("convnext_tiny", input_shape=(32, 32, 3))
+counts = {{}}
+for size in sizes:
+    make = getattr(keras.applications, "ConvNeXt" + size.capitalize())
+    counts[size] = [zoo.backbone("convnext_" + size, input_shape=(224, 224, 3)).count_params(),
+                    make(include_top=False, weights=None, input_shape=(224, 224, 3), pooling="avg").count_params()]
+depth = layer_depth(zoo.build("convnext_tiny", input_shape=(32, 32, 3), tasks={{"artist": 3}}))
+try:
+    zoo.backbone("convnext_tiny", input_shape=(32, 32, 3), weights="imagenet")
+    offline = "downloaded"
+except ValueError as e:
+    offline = str(e)
+print(json.dumps({{
+    "diff": float(np.abs(keras.ops.convert_to_numpy(net(x, training=False)) - expected).max()),
+    "fresh_diff": float(np.abs(keras.ops.convert_to_numpy(fresh(x, training=False)) - expected).max()),
+    "scale": float(np.abs(expected).max()), "features": net.output_shape[-1], "counts": counts,
+    "preprocess": net.get_layer("preprocess").mode, "offline": offline,
+    "depth": {{k: v for k, v in depth.items() if "block_0_depthwise_conv/kernel" in k or "stem_conv/kernel" in k
+              or "downsampling_conv" in k and k.endswith("kernel") or "stage_2_block_8_depthwise_conv/kernel" in k
+              or k.startswith("artist/")}},
+}}))
+"""
+
+
+def _check_convnext(r, sizes):
+    assert r["diff"] <= 1e-4 * max(1.0, r["scale"])  # zoo("convnext_tiny", weights=file) == application
+    assert r["fresh_diff"] > 100 * r["diff"] + 1e-3  # random init really differs
+    assert r["preprocess"] == "none"  # keras' own include_preprocessing normalises, only once
+    assert r["features"] == 768
+    assert set(r["counts"]) == set(sizes)
+    for size, (zoo_count, app_count) in r["counts"].items():
+        assert zoo_count == app_count, size
+
+
+def test_convnext_matches_keras_applications(tmp_path):
+    # Parameter counts and weight files do not depend on the backend; torch builds fastest.
+    # KERAS_HOME points at an empty folder so "imagenet" must download, which fails offline.
+    r = run_on_backend("torch", CONVNEXT.format(out=tmp_path, sizes=["tiny"]), KERAS_HOME=str(tmp_path / "kh"))
+    _check_convnext(r, ["tiny"])
+    assert r["counts"]["tiny"][0] == 27_820_128
+    prefix = "convnext_tiny_"
+    d = r["depth"]
+    assert d[f"{prefix}stem/{prefix}stem_conv/kernel"] == 0
+    assert d[f"{prefix}stage_0_block_0_depthwise_conv/kernel"] == 1
+    assert d[f"{prefix}downsampling_block_0/{prefix}downsampling_conv_0/kernel"] == 2
+    assert d[f"{prefix}stage_2_block_8_depthwise_conv/kernel"] == 5
+    assert d[f"{prefix}downsampling_block_2/{prefix}downsampling_conv_2/kernel"] == 12
+    assert d["artist/dense/kernel"] == 13
+    if r["offline"] != "downloaded":  # a machine with internet downloads the weights instead
+        assert "\n" not in r["offline"] and "--weights FILE" in r["offline"] and "--weights none" in r["offline"]
+
+
+@pytest.mark.slow
+def test_convnext_family_parameter_counts(tmp_path):
+    sizes = ["tiny", "small", "base", "large"]
+    _check_convnext(run_on_backend("torch", CONVNEXT.format(out=tmp_path, sizes=sizes)), sizes)
+
+
+def test_vit_layer_depth_and_saved_normalisation(tmp_path):
+    import keras
+    import numpy as np
+
+    import zoo
+    from zoo.models import layer_depth
+
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    pixels = {"mean": mean, "std": std}
+    model = zoo.build("vit_tiny16", input_shape=(32, 32, 3), tasks={"artist": 3}, preprocessing=pixels)
+    depth = layer_depth(model)
+    assert depth["patch_embed/kernel"] == 0 and depth["cls_position/position"] == 0
+    assert depth["block0_attn/query/kernel"] == 1 and depth["block11_mlp_fc2/bias"] == 12
+    assert depth["final_norm/gamma"] == 13 and depth["artist/dense/kernel"] == 13
+    assert len(depth) == len(model.weights)
+    with pytest.raises(ValueError, match="ViT or ConvNeXt"):
+        layer_depth(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]))
+
+    model.save(tmp_path / "m.keras")  # a checkpoint's mean/std travels with the saved model
+    pre = zoo.load_model(tmp_path / "m.keras").get_layer("vit_tiny16_backbone").get_layer("preprocess")
+    assert pre.mode == "normalize" and list(pre.mean) == mean and list(pre.std) == std
+    white = np.full((1, 2, 2, 3), 255.0, "float32")
+    assert np.allclose(np.asarray(pre(white))[0, 0, 0], (1 - np.array(mean)) / np.array(std), atol=1e-5)
+    with pytest.raises(ValueError, match="std"):
+        zoo.backbone("vit_tiny16", input_shape=(32, 32, 3), preprocessing={"mean": mean, "std": [1, 0, 1]})
 
 
 UNSAFE = """

@@ -7,8 +7,9 @@ imported that way, `sys.argv[0]` is "-m", so `zoo/__init__.py` calls
 KERAS_BACKEND yourself.
 
 The backend for `python -m zoo CMD` is, in this order: `--backend NAME`; the
-KERAS_BACKEND variable; for commands that take a saved model, the backend the
-model was trained on (the `config.json` of its run folder); else DEFAULT_BACKEND.
+KERAS_BACKEND variable; for commands that take a saved model and for
+`train --resume --out RUN`, the backend the run recorded (its `config.json`);
+else DEFAULT_BACKEND.
 """
 
 import json
@@ -29,12 +30,7 @@ def from_command_line(argv=None) -> None:
     argv = sys.argv if argv is None else argv
     if not argv or argv[0] != "-m" or "keras" in sys.modules:
         return
-    chosen = None
-    for i, arg in enumerate(argv):
-        if arg.startswith("--backend="):
-            chosen = arg.split("=", 1)[1]
-        elif arg == "--backend" and i + 1 < len(argv):
-            chosen = argv[i + 1]
+    chosen = _option_value(argv, "--backend")
     if chosen is None and "KERAS_BACKEND" not in os.environ:
         chosen = recorded_backend(argv) or DEFAULT_BACKEND
     if chosen in BACKENDS:
@@ -43,14 +39,28 @@ def from_command_line(argv=None) -> None:
 
 
 def recorded_backend(argv) -> str | None:
-    """The backend in the run folder's config.json of the first `*.keras` argument, if any."""
+    """The backend a run recorded in its config.json: the run folder of the first `*.keras`
+    argument of a model command, or the `--out RUN` of `train --resume`."""
     command = next((a for a in argv[1:] if not a.startswith("-")), None)
-    if command not in MODEL_COMMANDS:
-        return None
-    model = next((a for a in argv[1:] if a.endswith(".keras")), None)
-    config = Path(model).parent / "config.json" if model else None
+    config = None
+    if command in MODEL_COMMANDS:
+        model = next((a for a in argv[1:] if a.endswith(".keras")), None)
+        config = Path(model).parent / "config.json" if model else None
+    elif command == "train" and "--resume" in argv:
+        out = _option_value(argv, "--out")
+        config = Path(out) / "config.json" if out else None
     try:
         backend = json.loads(config.read_text()).get("backend")
     except (AttributeError, OSError, ValueError):
         return None
     return backend if backend in BACKENDS else None
+
+
+def _option_value(argv, name: str) -> str | None:
+    """The value of `--name VALUE` or `--name=VALUE` in argv, if given."""
+    for i, arg in enumerate(argv):
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+        if arg == name and i + 1 < len(argv):
+            return argv[i + 1]
+    return None

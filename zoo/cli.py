@@ -42,23 +42,35 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--augment", choices=["none", "basic", "randaugment"])
     t.add_argument("--mix", choices=["mixup", "cutmix"])
     t.add_argument("--image-filter", help='e.g. "lowpass:0.2", "highpass:0.1", "sharpen"')
-    t.add_argument("--weights", help='"imagenet" or a backbone weights file')
+    t.add_argument("--weights", help='"imagenet", "none" (random init), a backbone weights file, or '
+                   "an earlier RUN/model.keras (its backbone; heads replaced when the labels differ)")
+    t.add_argument("--freeze-epochs", type=int, help="first N epochs train the heads only")
+    t.add_argument("--backbone-lr-scale", type=float, help="backbone learning rate = lr x this")
+    t.add_argument("--layer-decay", type=float, help="layer-wise LR decay (ViT, ConvNeXt), e.g. 0.65")
     t.add_argument("--dropout", type=float, help="head dropout rate")
-    t.add_argument("--mixed-precision", action="store_true", default=None, help="bf16 compute")
+    t.add_argument("--precision", choices=["auto", "float32", "bfloat16", "float16"],
+                   help="compute precision (default auto: mixed bf16 where the CPU/GPU/TPU has bf16 "
+                   "units, mixed float16 on 7.x GPUs, else float32); weights stay float32")
+    t.add_argument("--mixed-precision", dest="precision", action="store_const", const="bfloat16",
+                   help="the same as --precision bfloat16")
+    t.add_argument("--accumulate", type=int, help="gradient accumulation: steps of batch-size / N "
+                   "images, one update per batch (less memory, the same effective batch)")
     t.add_argument("--distribute", choices=["none", "data_parallel"],
                    help="data_parallel: keras.distribution.DataParallel over all devices (JAX)")
     t.add_argument("--coordinator", help="multi-host: HOST:PORT of process 0 (JAX)")
     t.add_argument("--num-processes", type=int, help="multi-host: number of processes")
     t.add_argument("--process-id", type=int, help="multi-host: this process, 0..N-1")
     t.add_argument("--out", help="run folder (default runs/<model>-<backend>-<time>)")
-    t.add_argument("--resume", action="store_true", help="continue the run in --out")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--resume", action="store_true", help="continue the run in --out with its recorded "
+                   "recipe, data and seed; --epochs N trains it to N epochs")
+    t.add_argument("--seed", type=int, help="default 0")
 
     e = sub.add_parser("evaluate", help="metrics + confusion matrix of a saved model")
     e.add_argument("model_file")
     e.add_argument("--data", required=True)
     e.add_argument("--split", default="test", choices=["train", "val", "test"])
-    e.add_argument("--out", help="folder for metrics.json and confusion_matrix.png (default: beside the model)")
+    e.add_argument("--out", help="folder for metrics-SPLIT.json and confusion_matrix-SPLIT.png "
+                   "(default: beside the model)")
     e.add_argument("--batch-size", type=int, default=32)
     e.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "jax"))
 
@@ -87,6 +99,14 @@ def _use_backend(name: str) -> None:
                          f"KERAS_BACKEND={name}")
 
 
+def _recipe_flags(args) -> dict:
+    """Recipe field -> flag value (None where the flag was not given)."""
+    from zoo.training.finetune import RECIPE_FLAGS as FINETUNE_FLAGS
+    from zoo.training.resume import RECIPE_FLAGS
+
+    return {field: getattr(args, field) for field in (*RECIPE_FLAGS, *FINETUNE_FLAGS)}
+
+
 def _resolve_recipe(args):
     import recipes
     from zoo import registry
@@ -94,12 +114,8 @@ def _resolve_recipe(args):
     if args.model:
         registry.get(args.model)  # unknown name -> error with the closest names
     name = args.recipe or ("quickstart" if not args.data else recipes.default_for(args.model or "resnet50"))
-    recipe = recipes.load(name).replace(
-        model=args.model, epochs=args.epochs, image_size=args.image_size, batch_size=args.batch_size,
-        lr=args.lr, augment=args.augment, mix=args.mix, image_filter=args.image_filter,
-        weights=args.weights, mixed_precision=args.mixed_precision, dropout=args.dropout,
-    )
-    for field in ("epochs", "image_size", "batch_size"):
+    recipe = recipes.load(name).replace(**_recipe_flags(args))
+    for field in ("epochs", "image_size", "batch_size", "accumulate"):
         if getattr(recipe, field) < 1:
             raise UsageError(f"--{field.replace('_', '-')} must be >= 1, got {getattr(recipe, field)}")
     if recipe.lr <= 0:
@@ -113,7 +129,20 @@ def cmd_train(args) -> int:
 
     cluster = distribute.setup(args.backend, args.distribute, args.coordinator,
                                args.num_processes, args.process_id)
-    name, recipe = _resolve_recipe(args)
+    if args.resume and not args.out:
+        raise UsageError("--resume needs --out RUN (the run folder to continue)")
+    from zoo.training import resume
+
+    plan = args.resume and resume.plan(Path(args.out), _recipe_flags(args), recipe_name=args.recipe,
+                                       data=args.data, seed=args.seed, backend=args.backend)
+    if plan and plan.finished:
+        print(f"run {args.out} is finished ({plan.epochs_done} epochs, test metrics in "
+              f"{Path(args.out) / 'metrics.json'}); pass --epochs N > {plan.epochs_done} to train longer")
+        return 0
+    if plan:
+        name, recipe, args.data, args.seed = "recorded", plan.recipe, plan.data_dir, plan.seed
+    else:
+        name, recipe = _resolve_recipe(args)
     if args.data:
         data_dir = Path(args.data)
         if not data_dir.is_dir():
@@ -122,19 +151,24 @@ def cmd_train(args) -> int:
         from data_tools.manifest import ensure_default_dataset
 
         data_dir = ensure_default_dataset()
-    if args.resume and not args.out:
-        raise UsageError("--resume needs --out RUN (the run folder to continue)")
     out = Path(args.out or f"runs/{recipe.model}-{args.backend}-{time.strftime('%Y%m%d-%H%M%S')}")
     from zoo.training.loop import Diverged, train
     from zoo.training.report import print_metrics
 
-    print(f"recipe {name}: {recipe.model} on {args.backend}, {recipe.image_size}px, batch "
+    print(f"{'resuming' if plan else 'recipe ' + name}: {recipe.model} on {args.backend}, {recipe.image_size}px, batch "
           f"{recipe.batch_size}, {recipe.epochs} epochs, data {data_dir} -> {out}", flush=True)
     try:
         result = train(recipe, backend=args.backend, data_dir=data_dir, run_dir=out,
-                       resume=args.resume, seed=args.seed, cluster=cluster)
+                       resume=args.resume, seed=args.seed or 0, cluster=cluster)
     except Diverged as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except Exception as exc:  # a backend's out-of-memory error: one line, the checkpoint stays
+        from zoo.training import oom
+
+        if not oom.is_out_of_memory(exc):
+            raise
+        print(f"error: {oom.advice(out, recipe.batch_size, recipe.accumulate)}", file=sys.stderr)
         return 3
     if cluster.is_chief:
         print_metrics(result.metrics, title=f"test metrics ({result.run_dir}, {result.wall_s:.0f} s)")
@@ -154,7 +188,7 @@ def cmd_evaluate(args) -> int:
     ds = make_dataset(args.data, args.split, labels, image_size=size, batch_size=args.batch_size)
     out = Path(args.out or Path(args.model_file).parent)
     out.mkdir(parents=True, exist_ok=True)
-    metrics = evaluate_into(model, ds, labels, out, split=args.split)
+    metrics = evaluate_into(model, ds, labels, out, split=args.split, suffix=f"-{args.split}")
     print_metrics(metrics, title=f"{args.split} metrics of {args.model_file}")
     print(json.dumps(metrics))
     return 0

@@ -6,7 +6,7 @@ import keras
 
 from zoo import registry
 from zoo.heads import DEFAULT_TASKS, multitask_head, normalize_tasks
-from zoo.layers.preprocessing import ImagePreprocessing
+from zoo.layers.preprocessing import make_preprocessing
 
 
 def check_input_shape(name: str, input_shape) -> tuple[int, int, int]:
@@ -31,24 +31,30 @@ def _check_weights(weights):
         raise ValueError(f"weights: expected None, 'imagenet' or a weights file, got {weights!r}")
 
 
-def backbone(name: str, *, input_shape=(128, 128, 3), weights=None) -> keras.Model:
+def backbone(name: str, *, input_shape=(128, 128, 3), weights=None, preprocessing=None) -> keras.Model:
     """A backbone by registry name: raw pixels `(batch, H, W, 3)` in 0-255 ->
     pooled features `(batch, dim)`.
 
-    The ImageNet preprocessing the weights expect runs inside the model.
+    The preprocessing the weights expect runs inside the model.
     `weights`: None (random init), "imagenet" (downloads; keras.applications
-    families), or a path to a weights file of the inner network (for
-    ResNet/EfficientNet: one saved from the matching keras.applications model
-    with `include_top=False`).
+    families; offline it raises ValueError), or a path to a weights file of the
+    inner network (keras.applications families: one saved from the matching
+    application with `include_top=False`; ViT: a timm checkpoint
+    `.safetensors`/`.pth`/`.bin` or a file from `python -m zoo convert-weights`).
+    `preprocessing`: override of the pixel normalisation, a mode of
+    `ImagePreprocessing` or `{"mean": (r, g, b), "std": (r, g, b)}` in 0-1 units;
+    by default the registry's, or what the weights file's sidecar says (ViT).
     """
     spec = registry.get(name)
     shape = check_input_shape(name, input_shape)
     _check_weights(weights)
     weights = os.fspath(weights) if weights not in (None, "imagenet") else weights
+    if preprocessing is None and spec.weights_preprocessing and weights not in (None, "imagenet"):
+        preprocessing = spec.weights_preprocessing(weights)
+    pre = make_preprocessing(preprocessing or spec.preprocessing, name="preprocess")
     network = spec.fn(shape, weights)
     images = keras.Input(shape, name="images")
-    pixels = ImagePreprocessing(spec.preprocessing, name="preprocess")(images)
-    return keras.Model(images, network(pixels), name=f"{name}_backbone")
+    return keras.Model(images, network(pre(images)), name=f"{name}_backbone")
 
 
 def all_layers(model):
@@ -69,6 +75,7 @@ def build(
     target_scaling: dict | None = None,
     image_filter=None,
     bn_momentum: float | None = None,
+    preprocessing=None,
 ) -> keras.Model:
     """Backbone + the shared multi-task head.
 
@@ -82,6 +89,7 @@ def build(
         bn_momentum: BatchNormalization moving-average momentum (Keras: 0.99).
             0.9 lets the inference statistics catch up within a few hundred
             steps when training from scratch on small data.
+        preprocessing: pixel normalisation override, as in `backbone`.
 
     Returns a `keras.Model` from `(batch, H, W, 3)` pixels 0-255 to a dict:
     class heads `(batch, n)` probabilities, regression heads `(batch, 1)`.
@@ -89,7 +97,7 @@ def build(
     specs = normalize_tasks(DEFAULT_TASKS if tasks is None else tasks)
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-    net = backbone(name, input_shape=input_shape, weights=weights)
+    net = backbone(name, input_shape=input_shape, weights=weights, preprocessing=preprocessing)
     if bn_momentum is not None:
         for layer in all_layers(net):
             if isinstance(layer, keras.layers.BatchNormalization):

@@ -17,13 +17,16 @@ class BackboneSpec:
 
     Attributes:
         name: registry name, e.g. "resnet50".
-        family: "resnet", "efficientnet", "efficientnetv2" or "vit".
+        family: "resnet", "efficientnet", "efficientnetv2", "convnext" or "vit".
         fn: builder `fn(input_shape, weights) -> keras.Model`, raw pixels in,
             a `(batch, dim)` feature vector out.
         preprocessing: how ImageNet weights expect pixels (see
             `zoo.layers.preprocessing.ImagePreprocessing`).
         patch_size: input sides must be a multiple of this (1 for CNNs).
         min_size: smallest input side the architecture accepts.
+        weights_preprocessing: optional `fn(weights_path) -> mode | {"mean", "std"} | None`,
+            the pixel normalisation a weights file expects when it differs by
+            file (timm ViT checkpoints); None from it means `preprocessing`.
     """
 
     name: str
@@ -32,18 +35,29 @@ class BackboneSpec:
     preprocessing: str
     patch_size: int = 1
     min_size: int = 32
+    weights_preprocessing: Callable[[str], str | dict | None] | None = None
 
 
 _REGISTRY: dict[str, BackboneSpec] = {}
 
 
-def register(name: str, *, family: str, preprocessing: str, patch_size: int = 1, min_size: int = 32):
+def register(
+    name: str,
+    *,
+    family: str,
+    preprocessing: str,
+    patch_size: int = 1,
+    min_size: int = 32,
+    weights_preprocessing=None,
+):
     """Decorator: register `fn(input_shape, weights)` as backbone `name`."""
 
     def wrap(fn):
         if name in _REGISTRY:
             raise ValueError(f"backbone {name!r} is registered twice")
-        _REGISTRY[name] = BackboneSpec(name, family, fn, preprocessing, patch_size, min_size)
+        _REGISTRY[name] = BackboneSpec(
+            name, family, fn, preprocessing, patch_size, min_size, weights_preprocessing
+        )
         return fn
 
     return wrap

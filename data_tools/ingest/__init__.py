@@ -42,4 +42,6 @@ def ingest(
     with ExitStack() as stack:
         candidates, rejected = module.collect(paths, stack)
         with staged(out, overwrite) as tmp:
-            return write_dataset(tmp, candidates, rejected, opts or BuildOptions(), console, kind)
+            # a folder of one's own keeps every artist by default; the big sources their top 50
+            opts = opts or BuildOptions(top_artists=0 if kind == "folder" else 50)
+            return write_dataset(tmp, candidates, rejected, opts, console, kind)

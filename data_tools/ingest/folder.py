@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import sys
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -33,6 +34,15 @@ def collect(paths: list[Path], stack: ExitStack) -> tuple[list[Candidate], list]
             raise DataError(f"folder: {root} is not a folder")
         entries, _ = open_sources([root], stack, "folder")
         meta = next((parse_metadata(e) for e in entries if e.rel == METADATA), {})
+        images = [e for e in entries if is_image_name(e.name)]
+        unused = set(meta) - {key(e.rel) for e in images} - {key(e.name) for e in images}
+        if unused:
+            example = meta[sorted(unused)[0]]["file"]
+            print(
+                f"notice: {root}/{METADATA}: {len(unused)} row(s) name no image file in "
+                f"the folder (e.g. {example!r}); they are not used",
+                file=sys.stderr,
+            )
         for entry in entries:
             if not is_image_name(entry.name):
                 continue

@@ -8,13 +8,18 @@ counts equal timm's `vit_*_patch16_224` without the classifier
 (Ti 5,524,416 / S 21,665,664 / B 85,798,656). Any input side divisible by 16
 works; the position table is sized for the input at build time.
 
-Pixels are scaled to -1..1 ("tf"), as timm's augreg ImageNet weights expect.
+Pretrained weights: a timm checkpoint of the same size (`.safetensors`, or a
+`.pth`/`.bin` torch state dict), loaded by `zoo.models.timm_vit`, or a Keras
+weights file of this network (`python -m zoo convert-weights`). Pixels are
+scaled to -1..1 ("tf"), as timm's augreg ImageNet weights expect, unless the
+checkpoint's sidecar names another mean/std (DeiT: ImageNet's).
 Features: `(batch, width)`.
 """
 
 import keras
 from keras import layers, ops
 
+from zoo.models import timm_vit
 from zoo.registry import register
 
 PATCH = 16
@@ -92,18 +97,31 @@ def _make(width: int, depth: int, heads: int, name: str):
     def builder(input_shape, weights):
         if weights == "imagenet":
             raise ValueError(
-                f"{name}: Keras ships no ImageNet weights for ViT; pass weights=<path to a "
-                "weights file saved from this backbone> or weights=None"
+                f"{name}: Keras ships no ImageNet weights for ViT; pass a timm checkpoint "
+                "(--weights FILE.safetensors) or --weights none"
             )
         model = vision_transformer(input_shape, width=width, depth=depth, heads=heads, name=name)
-        if weights is not None:
-            model.load_weights(weights)
+        if weights is not None and timm_vit.is_timm_checkpoint(weights):
+            state = timm_vit.read_state_dict(weights)
+            timm_vit.load_timm_state(model, state, width=width, depth=depth, heads=heads, source=weights)
+        elif weights is not None:
+            try:
+                model.load_weights(weights)
+            except ValueError as e:  # Keras' message spans lines; keep its first
+                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise ValueError(f"{weights}: does not fit {name} at {input_shape[0]}x{input_shape[1]} "
+                                 f"(convert it with --image-size {input_shape[0]}): {first}") from None
         return model
 
     return builder
 
 
 for _name, (_width, _depth, _heads) in _VARIANTS.items():
-    register(_name, family="vit", preprocessing="tf", patch_size=PATCH, min_size=PATCH)(
-        _make(_width, _depth, _heads, _name)
-    )
+    register(
+        _name,
+        family="vit",
+        preprocessing="tf",
+        patch_size=PATCH,
+        min_size=PATCH,
+        weights_preprocessing=timm_vit.checkpoint_preprocessing,
+    )(_make(_width, _depth, _heads, _name))

@@ -1,7 +1,8 @@
 """The comparative study: `python -m zoo compare` (leaderboard of models x backends) and
-`python -m zoo bench` (training/inference speed against keras.applications).
+`python -m zoo bench` (training/inference speed and peak memory per backend and precision).
 
 Modules: compare (the command), child (one process per cell, peak memory),
-leaderboard (CSV/Markdown/plot), agreement (same loss on every backend),
-flops (forward FLOPs per image), bench (the speed command).
+leaderboard (CSV/Markdown/plot), agreement (same loss on every backend, float64),
+flops (forward FLOPs per image), bench (the speed and memory command),
+torch_resnet (bench's native PyTorch reference ResNet50).
 """

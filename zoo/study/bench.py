@@ -1,15 +1,17 @@
-"""`python -m zoo bench`: training and inference img/s of zoo models next to the same
-`keras.applications` model (with the same head) on the same backend.
+"""`python -m zoo bench`: training and inference img/s and peak memory of zoo models, per
+backend, in float32 and in the `auto` precision side by side, with native PyTorch eager on
+the same ResNet50 layout as the reference line (`zoo/study/torch_resnet.py`).
 
-Each model x backend x implementation runs in its own process on random data:
-`train_on_batch` / `predict_on_batch` steps; the first step's time is the compile
-time, the next `--warmup` are discarded, img/s is batch / median of `--steps`
-timed steps. Peak memory is the process's peak RSS. Writes a rich table and JSON.
+Each model x size x batch x backend x precision runs in its own process on random data:
+`train_on_batch` / `predict_on_batch` steps; the first step's time is the compile time,
+the next `--warmup` are discarded, img/s is batch / median of `--steps` timed steps (the
+minimum is in the JSON too). Peak memory: the process's peak RSS, and the device's peak
+where there is a GPU. `--memory-only`: two training steps, memory and step time only.
 
-The zoo/keras.applications ratio comes from one more process per model x backend
-that holds both models and alternates their steps (zoo, app, app, zoo, ...), so
-that drift in the machine's speed (shared cores) hits both alike: the ratio is the
-median of the per-pair step-time ratios. Separate processes differ by +-20 % here.
+`--applications` adds the same `keras.applications` model (same head) per backend, and one
+more process holding both models and alternating their steps (zoo, app, app, zoo, ...), so
+that drift in the machine's speed (shared cores) hits both alike: the zoo/applications
+ratio is the median of the per-pair step-time ratios.
 """
 
 import argparse
@@ -30,12 +32,15 @@ from zoo.heads import DEFAULT_TASKS
 from zoo.study.batch import random_batch
 from zoo.study.child import child_env, run_child
 from zoo.study.options import check_backends, comma_list, study_console
+from zoo.training.precision import CHOICES as PRECISIONS
 
 # Environment variables that change speed; recorded with every result.
 SPEED_ENV = ("XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
              "OMP_NUM_THREADS")
 IMPLS = ("zoo", "keras.applications")
 PAIRED = "paired"  # internal: both implementations in one process, steps alternating
+NATIVE = "torch-native"  # plain PyTorch eager, zoo/study/torch_resnet.py (ResNet50 only)
+NATIVE_MODELS = ("resnet50",)
 
 
 def application_name(model: str) -> str | None:
@@ -46,6 +51,8 @@ def application_name(model: str) -> str | None:
         return f"EfficientNetB{m[1]}"
     if m := re.fullmatch(r"efficientnetv2_(\w+)", model):
         return f"EfficientNetV2{m[1].upper()}"
+    if m := re.fullmatch(r"convnext_(\w+)", model):
+        return f"ConvNeXt{m[1].capitalize()}"
     return None
 
 
@@ -93,6 +100,38 @@ def _backend_info() -> dict:
     return {**info, "backend_version": jax.__version__}
 
 
+def _device_peak_mb() -> float | None:
+    """Peak memory allocated on the first GPU by this process (MB), None without a GPU.
+
+    Backend edge: Keras has no device-memory query; each backend has its own.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if not tf.config.list_physical_devices("GPU"):
+            return None
+        return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+    import jax
+
+    device = jax.devices()[0]
+    stats = device.memory_stats() if device.platform == "gpu" else None
+    return stats["peak_bytes_in_use"] / 2**20 if stats else None
+
+
+def _peak_memory() -> dict:
+    import resource
+
+    return {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux: KiB
+            "device_peak_mb": _device_peak_mb()}
+
+
 def _compiled(args, impl: str):
     """The model of `impl`, compiled as the training loop compiles it."""
     import keras
@@ -131,100 +170,197 @@ def paired_worker(args) -> dict:
     return ratios
 
 
-def worker(args) -> dict:
-    """Benchmark one model/impl on this process's backend (runs in a child)."""
-    import resource
+def _speeds(args, train, infer=None) -> dict:
+    """img/s (batch / median step), step lists and the first (compiling) step of timings."""
+    n, skip = args.batch_size, 1 + args.warmup
+    out = {"compile_s": train[0], "train_step_s": train[skip:], "train_img_s": n / statistics.median(train[skip:]),
+           "train_img_s_best": n / min(train[skip:])}
+    if infer:
+        out.update(infer_compile_s=infer[0], infer_step_s=infer[skip:],
+                   infer_img_s=n / statistics.median(infer[skip:]))
+    return out
 
+
+def native_worker(args, policy: str) -> dict:
+    """Plain PyTorch eager training/inference of `torch_resnet.ResNet50` with Adam: float32,
+    or autocast (bf16/fp16) + channels_last under a mixed `policy`."""
+    import torch  # backend-edge: the native PyTorch reference line
+
+    from zoo.study import torch_resnet
+
+    torch.manual_seed(0)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    amp = {"mixed_bfloat16": torch.bfloat16, "mixed_float16": torch.float16}.get(policy)
+    layout = torch.channels_last if amp else torch.contiguous_format
+    model = torch_resnet.ResNet50(DEFAULT_TASKS).to(device, memory_format=layout)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    images, targets = random_batch(args.batch_size, args.image_size, DEFAULT_TASKS)
+    x = (torch.from_numpy(images).to(device).permute(0, 3, 1, 2) / 127.5 - 1).contiguous(memory_format=layout)
+    y = {k: torch.from_numpy(v).to(device) for k, v in targets.items()}
+
+    def forward():
+        with torch.autocast(device, dtype=amp or torch.float32, enabled=amp is not None):
+            return {k: v.float() for k, v in model(x).items()}
+
+    def train():
+        model.train()
+        optimizer.zero_grad(set_to_none=True)
+        torch_resnet.loss_fn(forward(), y, DEFAULT_TASKS).backward()
+        optimizer.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    def infer():
+        model.eval()
+        with torch.no_grad():
+            forward()
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    steps = 1 + args.warmup + args.steps
+    if args.memory_only:
+        return {**_speeds(args, _timed(train, steps)), **_peak_memory()}
+    speeds = _speeds(args, _timed(train, steps), _timed(infer, steps))
+    return {"params": torch_resnet.backbone_param_count(model), "channels_last": amp is not None,
+            "autocast": str(amp).removeprefix("torch.") if amp else None, **speeds, **_peak_memory(),
+            "backend_version": torch.__version__, "torch_threads": torch.get_num_threads()}
+
+
+def worker(args) -> dict:
+    """Benchmark one model/impl/precision on this process's backend (runs in a child)."""
     import keras
 
-    if args.mixed_precision:
-        keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    from zoo.training.precision import resolve
+
+    precision = resolve(args.precision)
+    keras.mixed_precision.set_dtype_policy(precision.policy)
+    chosen = {"policy": precision.policy, "precision_reason": precision.reason}
     if args.impl == PAIRED:
-        return paired_worker(args)
+        return {**paired_worker(args), **chosen}
+    if args.impl == NATIVE:
+        return {**native_worker(args, precision.policy), **chosen}
     model = _compiled(args, args.impl)
-    n = args.batch_size
-    x, y = random_batch(n, args.image_size, DEFAULT_TASKS)
+    x, y = random_batch(args.batch_size, args.image_size, DEFAULT_TASKS)
     train = _timed(lambda: model.train_on_batch(x, y), 1 + args.warmup + args.steps)
-    infer = _timed(lambda: model.predict_on_batch(x), 1 + args.warmup + args.steps)
-    return {
-        "params": int(model.count_params()),
-        "compile_s": train[0], "infer_compile_s": infer[0],
-        "train_img_s": n / statistics.median(train[1 + args.warmup:]),
-        "infer_img_s": n / statistics.median(infer[1 + args.warmup:]),
-        "train_step_s": train[1 + args.warmup:], "infer_step_s": infer[1 + args.warmup:],
-        "jit_compile": bool(model.jit_compile),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux: KiB
-        **_backend_info(),
-    }
+    infer = None if args.memory_only else _timed(lambda: model.predict_on_batch(x), 1 + args.warmup + args.steps)
+    return {"params": int(model.count_params()), **_speeds(args, train, infer), **_peak_memory(),
+            "jit_compile": bool(model.jit_compile), **chosen, **_backend_info()}
+
+
+def _int_list(text: str) -> list[int]:
+    """argparse type: "128,224" -> [128, 224]."""
+    try:
+        return [int(v) for v in comma_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _precision_list(text: str) -> list[str]:
+    names = comma_list(text)
+    bad = [n for n in names if n not in PRECISIONS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"unknown {', '.join(bad) or '(empty)'}; valid: {', '.join(PRECISIONS)}")
+    return names
 
 
 def parse_args(argv) -> argparse.Namespace:
     p = Parser(prog="python -m zoo bench", description=__doc__.splitlines()[0])
     p.add_argument("--models", type=comma_list, default=["resnet50"], help="comma-separated (default resnet50)")
     p.add_argument("--backends", type=comma_list, default=list(BACKENDS))
-    p.add_argument("--image-size", type=int, default=128, help="square side in px (default 128)")
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--image-size", type=_int_list, default=[128], help="square side(s) in px (default 128)")
+    p.add_argument("--batch-size", type=_int_list, default=[16], help="batch size(s) (default 16)")
     p.add_argument("--steps", type=int, default=5, help="timed steps (default 5)")
     p.add_argument("--warmup", type=int, default=2, help="steps after the compiling one, not timed")
-    p.add_argument("--mixed-precision", action="store_true", help="bf16 compute (mixed_bfloat16)")
+    p.add_argument("--precision", type=_precision_list, default=["float32", "auto"],
+                   help="comma-separated, side by side (default float32,auto; "
+                        f"valid: {', '.join(PRECISIONS)})")
+    p.add_argument("--mixed-precision", dest="precision", action="store_const", const=["bfloat16"],
+                   help="the same as --precision bfloat16")
     p.add_argument("--jit", choices=["auto", "on", "off"], default="auto",
                    help="model.jit_compile: auto = Keras' choice (JAX: XLA; TF on CPU: graph without "
                         "XLA; torch: eager); on = XLA / torch.compile")
-    p.add_argument("--no-reference", action="store_true", help="skip the keras.applications models")
+    p.add_argument("--applications", action="store_true",
+                   help="also the keras.applications model, and the paired zoo/applications ratio")
+    p.add_argument("--no-native", action="store_true", help="skip the native PyTorch ResNet50 line")
+    p.add_argument("--memory-only", action="store_true",
+                   help="peak memory of a training step only (2 steps; no inference, no references)")
     p.add_argument("--out", default="runs/bench/bench.json", help="JSON file (default runs/bench/bench.json)")
     p.add_argument("--timeout", type=float, default=1800, help="seconds before one measurement is killed")
     p.add_argument("--worker", help=argparse.SUPPRESS)  # internal: the model a child measures
-    p.add_argument("--impl", choices=(*IMPLS, PAIRED), default="zoo", help=argparse.SUPPRESS)
+    p.add_argument("--impl", choices=(*IMPLS, PAIRED, NATIVE), default="zoo", help=argparse.SUPPRESS)
     p.add_argument("--result", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    for flag in ("image_size", "batch_size", "steps"):
-        if getattr(args, flag) < 1:
+    for flag in ("image_size", "batch_size"):
+        if not getattr(args, flag) or min(getattr(args, flag)) < 1:
             raise UsageError(f"--{flag.replace('_', '-')} must be >= 1")
+    if args.steps < 1:
+        raise UsageError("--steps must be >= 1")
     if args.warmup < 0:
         raise UsageError("--warmup must be >= 0")
     check_backends(args.backends)
     from zoo import check_input_shape
 
     for name in args.models:
-        check_input_shape(name, (args.image_size,) * 2 + (3,))  # unknown/bad: ValueError, exit 2
+        for size in args.image_size:
+            check_input_shape(name, (size, size, 3))  # unknown/bad: ValueError, exit 2
     return args
 
 
-def _child_args(args, model: str, impl: str, result: Path) -> list[str]:
-    cmd = ["-m", "zoo", "bench", "--worker", model, "--impl", impl, "--result", str(result),
-           "--image-size", str(args.image_size), "--batch-size", str(args.batch_size),
-           "--steps", str(args.steps), "--warmup", str(args.warmup), "--jit", args.jit]
-    return cmd + (["--mixed-precision"] if args.mixed_precision else [])
+def _child_args(args, cell: dict, impl: str, result: Path) -> list[str]:
+    cmd = ["-m", "zoo", "bench", "--worker", cell["model"], "--impl", impl, "--result", str(result),
+           "--image-size", str(cell["image_size"]), "--batch-size", str(cell["batch_size"]),
+           "--precision", cell["precision"], "--steps", str(args.steps), "--warmup", str(args.warmup),
+           "--jit", args.jit]
+    return cmd + (["--memory-only"] if args.memory_only else [])
 
 
 def _num(row: dict, key: str, digits: int = 1) -> str:
     return f"{row[key]:.{digits}f}" if row.get(key) is not None else ""
 
 
-def _table(results: list[dict], title: str) -> Table:
+def _precision_label(row: dict) -> str:
+    """"float32", or "auto = mixed_bfloat16" once the child has resolved it."""
+    policy = row.get("policy")
+    return row["precision"] if not policy or policy == row["precision"] else f"{row['precision']} = {policy}"
+
+
+def _table(results: list[dict], title: str, memory_only: bool) -> Table:
     table = Table(title=title)
-    for name in ("model", "backend", "impl", "train img/s", "infer img/s", "zoo/keras.applications (paired)",
-                 "compile s", "peak RSS MB", "status"):
-        table.add_column(name, justify="left" if name in ("model", "backend", "impl", "status") else "right")
+    gpu = any(r.get("device_peak_mb") for r in results)
+    ratio = any(r.get("train_vs_reference") for r in results)
+    columns = ["model", "backend", "impl", "precision", "px", "batch"]
+    columns += ["train step s", "peak RSS MB"] if memory_only else [
+        "train img/s", "infer img/s", "compile s", "peak RSS MB"]
+    columns += ["device peak MB"] * gpu + ["zoo/keras.applications (paired)"] * ratio + ["status"]
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("model", "backend", "impl", "precision", "status")
+                         else "right")
     for r in results:
-        ratio = f"{r['train_vs_reference']:.2f}x" if r.get("train_vs_reference") else ""
-        table.add_row(r["model"], r["backend"], r["impl"], _num(r, "train_img_s"), _num(r, "infer_img_s"),
-                      ratio, _num(r, "compile_s"), _num(r, "peak_rss_mb", 0),
-                      r["status"] if r.get("ratio_status", "ok") == "ok" else f"ratio {r['ratio_status']}")
+        cells = [r["model"], r["backend"], r["impl"], _precision_label(r), str(r["image_size"]), str(r["batch_size"])]
+        if memory_only:
+            step = f"{statistics.median(r['train_step_s']):.2f}" if r.get("train_step_s") else ""
+            cells += [step, _num(r, "peak_rss_mb", 0)]
+        else:
+            cells += [_num(r, "train_img_s"), _num(r, "infer_img_s"), _num(r, "compile_s"), _num(r, "peak_rss_mb", 0)]
+        cells += [_num(r, "device_peak_mb", 0)] * gpu
+        cells += [f"{r['train_vs_reference']:.2f}x" if r.get("train_vs_reference") else ""] * ratio
+        cells.append(r["status"] if r.get("ratio_status", "ok") == "ok" else f"ratio {r['ratio_status']}")
+        table.add_row(*cells)
     return table
 
 
-def _measure(args, console: Console, model: str, backend: str, impl: str) -> dict:
+def _measure(args, console: Console, cell: dict, impl: str) -> dict:
     """One measurement in its own process -> a result row (status "ok" or "failed: ...")."""
     out = Path(args.out)
-    tag = f"{model}-{backend}-{impl}"
+    tag = "-".join(str(cell[k]) for k in ("model", "backend", "image_size", "batch_size", "precision")) + f"-{impl}"
     result = out.parent / f"{tag}.result.json"
     result.unlink(missing_ok=True)
     load = os.getloadavg()[0]  # other jobs on the machine make the numbers noisy
-    with console.status(f"{model} ({impl}) on {backend} ..."):
-        res = run_child(_child_args(args, model, impl, result), env=child_env(backend),
+    what = f"{cell['model']} {cell['image_size']} px batch {cell['batch_size']} ({impl}, {cell['precision']})"
+    with console.status(f"{what} on {cell['backend']} ..."):
+        res = run_child(_child_args(args, cell, impl, result), env=child_env(cell["backend"]),
                         log_path=out.parent / f"{tag}.log", timeout_s=args.timeout)
-    row = {"model": model, "backend": backend, "impl": impl, "wall_s": res.wall_s, "loadavg_1m_before": load}
+    row = {**cell, "impl": impl, "wall_s": res.wall_s, "loadavg_1m_before": load}
     if res.returncode == 0 and result.exists():
         row.update(json.loads(result.read_text()), status="ok")
     else:
@@ -233,10 +369,25 @@ def _measure(args, console: Console, model: str, backend: str, impl: str) -> dic
         summary = row["status"]
     elif impl == PAIRED:
         summary = f"zoo/keras.applications: train {row['train_vs_reference']:.2f}x, infer {row['infer_vs_reference']:.2f}x"
+    elif args.memory_only:
+        summary = f"peak RSS {row['peak_rss_mb']:.0f} MB"
     else:
-        summary = f"train {row['train_img_s']:.1f} img/s, infer {row['infer_img_s']:.1f} img/s"
-    console.print(f"{model:>16} {backend:<10} {impl:<18} {summary}", markup=False)
+        summary = (f"train {row['train_img_s']:.1f} img/s, infer {row['infer_img_s']:.1f} img/s, "
+                   f"peak RSS {row['peak_rss_mb']:.0f} MB")
+    console.print(f"{what} on {cell['backend']} [{_precision_label(row)}]: {summary} (load {load:.1f})", markup=False)
     return row
+
+
+def _measure_backend(args, console: Console, cell: dict) -> list[dict]:
+    """The zoo model of `cell`; with --applications also keras.applications and the paired ratio."""
+    impls = ["zoo"] + (["keras.applications"] if args.applications and not args.memory_only
+                       and application_name(cell["model"]) else [])
+    rows = {impl: _measure(args, console, cell, impl) for impl in impls}
+    if len(rows) == 2 and all(r["status"] == "ok" for r in rows.values()):
+        paired = _measure(args, console, cell, PAIRED)
+        rows["zoo"]["ratio_status"] = paired["status"]
+        rows["zoo"].update({k: v for k, v in paired.items() if "vs_reference" in k or "pair_ratios" in k})
+    return list(rows.values())
 
 
 def run(args) -> dict:
@@ -246,36 +397,47 @@ def run(args) -> dict:
     console = study_console()
     results = []
     for model in args.models:
-        impls = ["zoo"] + ([] if args.no_reference or not application_name(model) else ["keras.applications"])
-        for backend in args.backends:
-            rows = {impl: _measure(args, console, model, backend, impl) for impl in impls}
-            results += rows.values()
-            if len(rows) == 2 and all(r["status"] == "ok" for r in rows.values()):
-                paired = _measure(args, console, model, backend, PAIRED)
-                rows["zoo"]["ratio_status"] = paired["status"]
-                rows["zoo"].update({k: v for k, v in paired.items() if "vs_reference" in k or "pair_ratios" in k})
+        for size in args.image_size:
+            for batch in args.batch_size:
+                for backend in args.backends:
+                    for precision in args.precision:
+                        cell = {"model": model, "backend": backend, "image_size": size, "batch_size": batch,
+                                "precision": precision}
+                        results += _measure_backend(args, console, cell)
+                if model in NATIVE_MODELS and not args.no_native and not args.memory_only:
+                    for precision in args.precision:
+                        cell = {"model": model, "backend": "torch", "image_size": size, "batch_size": batch,
+                                "precision": precision}
+                        results.append(_measure(args, console, cell, NATIVE))
+    from zoo.training.precision import read_cpuinfo
+
+    flags, cpu_model = read_cpuinfo()
     report = {
         "settings": {"image_size": args.image_size, "batch_size": args.batch_size, "steps": args.steps,
-                     "warmup": args.warmup, "mixed_precision": args.mixed_precision, "jit": args.jit,
+                     "warmup": args.warmup, "precision": args.precision, "jit": args.jit,
+                     "memory_only": args.memory_only,
                      "env": {k: os.environ[k] for k in SPEED_ENV if k in os.environ}},
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+        "machine": {"cpu_count": os.cpu_count(), "cpu_model": cpu_model, "platform": platform.platform(),
+                    "cpu_flags": sorted(f for f in flags if f.startswith(("avx", "amx", "fma"))),
                     "loadavg_at_end": os.getloadavg()},
         "results": results,
     }
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(json.dumps(report, indent=1))
     os.replace(tmp, out)
-    title = (f"bench: {args.image_size} px, batch {args.batch_size}, median of {args.steps} steps, "
-             f"{'bf16' if args.mixed_precision else 'fp32'}, jit {args.jit} ({out})")
-    console.print(_table(results, title))
+    what = "peak memory of a training step" if args.memory_only else f"median of {args.steps} steps"
+    title = f"bench: {what}, jit {args.jit}; {cpu_model}, load {os.getloadavg()[0]:.1f} ({out})"
+    console.print(_table(results, title, args.memory_only))
     return report
 
 
 def main(argv) -> int:
     args = parse_args(argv)
     if args.worker:
+        args.image_size, args.batch_size, args.precision = args.image_size[0], args.batch_size[0], args.precision[0]
+        if args.memory_only:  # the first step allocates the optimizer state, the second shows the steady peak
+            args.warmup, args.steps = 0, 1
         Path(args.result).write_text(json.dumps(worker(args)))
         return 0
     report = run(args)
     return 0 if all(r["status"] == r.get("ratio_status", "ok") == "ok" for r in report["results"]) else 1
-

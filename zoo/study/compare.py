@@ -30,7 +30,7 @@ from zoo.study import agreement, leaderboard
 from zoo.study.child import child_env, run_child
 from zoo.study.options import check_backends, comma_list, study_console
 
-DEFAULT_MODELS = ("resnet50", "efficientnet_b0", "vit_tiny16", "vit_small16")
+DEFAULT_MODELS = ("resnet50", "resnet152", "efficientnet_b0", "vit_tiny16", "vit_small16")
 BUDGETS = {"quick": "compare_quick", "full": "compare_full"}
 # Settings that must match for cells of an earlier run in the same --out to be reused.
 _SETTINGS = ("budget", "recipe", "data", "seed", "epochs", "image_size")
@@ -149,7 +149,7 @@ def _intro(settings: dict, recipe, wall_s: float, rows: list[dict]) -> str:
     loads = [row["loadavg_1m_before"] for row in rows]
     return (f"Budget **{settings['budget']}** (recipe `{settings['recipe']}`: {r.image_size} px, batch "
             f"{r.batch_size}, {r.epochs} epoch(s), {r.optimizer} lr {r.lr:g}, {r.schedule}, augment "
-            f"{r.augment}), data `{settings['data']}`, seed {settings['seed']}. Every cell ran in its own "
+            f"{r.augment}, precision {r.precision}; each cell's config.json says what it resolved to), data `{settings['data']}`, seed {settings['seed']}. Every cell ran in its own "
             f"process. Machine: {os.cpu_count()} CPU cores ({platform.machine()}); 1-min load average "
             f"{min(loads):.1f} to {max(loads):.1f} just before the cells started (the previous cell's tail and other jobs on the "
             f"shared cores), so throughput is noisy. Wall time: {cells_s:.0f} s for the cells (sum of `wall_s`), "

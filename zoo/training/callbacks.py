@@ -1,14 +1,18 @@
-"""Callbacks that keras.callbacks lacks: a divergence guard and a crash-safe run checkpoint."""
+"""Callbacks that keras.callbacks lacks: a divergence guard, a crash-safe run checkpoint,
+a resumable ReduceLROnPlateau and a one-line-per-epoch log."""
 
 import csv
 import json
 import math
 import os
-import shutil
+import sys
 import time
 from pathlib import Path
 
 import keras
+import numpy as np
+
+BEST_WEIGHTS = "best.weights.npz"  # in RUN/checkpoints: the weights of the best epoch
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -52,6 +56,32 @@ class DivergenceGuard(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class ResumablePlateau(keras.callbacks.ReduceLROnPlateau):
+    """`ReduceLROnPlateau` whose patience counts across `--resume`.
+
+    Keras' `on_train_begin` resets `wait`, `best` and `cooldown_counter`, so
+    state set in `__init__` is lost; `restored` (the dict `state()` returned in
+    the interrupted run) is applied after that reset.
+    """
+
+    KEYS = ("wait", "best", "cooldown_counter")
+
+    def __init__(self, *args, restored: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.restored = dict(restored or {})
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        for key, value in self.restored.items():
+            if key in self.KEYS:
+                setattr(self, key, int(value) if key != "best" else value)
+
+    def state(self) -> dict:
+        """`wait`, `best` (None before the first epoch) and `cooldown_counter`, JSON-ready."""
+        return {"wait": int(self.wait), "cooldown_counter": int(self.cooldown_counter),
+                "best": None if self.best is None else float(self.best)}
+
+
 class RunCheckpoint(keras.callbacks.Callback):
     """Crash-safe checkpoints for `--resume`, hand-written because
     `keras.callbacks.ModelCheckpoint` neither writes atomically nor keeps the
@@ -59,10 +89,12 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     After every finished epoch with a finite loss, in this order:
       1. `checkpoints/epoch_NNNN.keras` (model + optimizer state), via a temp file;
-      2. `checkpoints/best.keras` when `monitor` improved;
+      2. `checkpoints/best.weights.npz` (weights only) when `monitor` improved;
       3. `history.csv` (one row per epoch, `epoch` 1-based);
-      4. `checkpoints/state.json`, the commit point naming the checkpoint.
-    A run killed at any moment resumes from the checkpoint in state.json.
+      4. `checkpoints/state.json`, the commit point naming the checkpoint;
+      5. the previous epoch's file is deleted.
+    A run killed at any moment resumes from the checkpoint in state.json, so
+    the folder holds one resumable checkpoint and one weights file.
     """
 
     def __init__(self, run_dir, monitor="val_loss", plateau=None, state=None):
@@ -75,9 +107,6 @@ class RunCheckpoint(keras.callbacks.Callback):
         state = state or {}
         self.history = list(state.get("history", []))
         self.best = state.get("best", math.inf)
-        if plateau is not None and "plateau" in state:
-            for key, value in state["plateau"].items():
-                setattr(plateau, key, value)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {k: float(v) for k, v in (logs or {}).items()}
@@ -89,16 +118,12 @@ class RunCheckpoint(keras.callbacks.Callback):
         value = logs.get(self.monitor, logs["loss"])
         if value < self.best:
             self.best = value
-            tmp = self.ckpt_dir / "best.keras.tmp"
-            shutil.copyfile(self.ckpt_dir / name, tmp)
-            os.replace(tmp, self.ckpt_dir / "best.keras")
+            save_weights(self.model, self.ckpt_dir / BEST_WEIGHTS)
         self.history.append({"epoch": epoch + 1, **logs})
         write_csv_atomic(self.run_dir / "history.csv", self.history)
         state = {"epoch": epoch + 1, "checkpoint": name, "best": self.best, "history": self.history}
         if self.plateau is not None:
-            state["plateau"] = {
-                k: float(getattr(self.plateau, k)) for k in ("wait", "best", "cooldown_counter")
-            }
+            state["plateau"] = self.plateau.state()
         write_atomic(self.ckpt_dir / "state.json", json.dumps(state, indent=1))
         for old in self.ckpt_dir.glob("epoch_*.keras"):
             if old.name != name:
@@ -108,6 +133,46 @@ class RunCheckpoint(keras.callbacks.Callback):
         tmp = path.with_name(path.stem + ".tmp.keras")  # keras wants a .keras suffix
         self.model.save(tmp)
         os.replace(tmp, path)
+
+
+class EpochLog(keras.callbacks.Callback):
+    """One plain line per epoch (`fit(verbose=0)` when stdout is not a terminal).
+
+    Hand-written: Keras' progress bar writes ANSI colours and backspaces into
+    log files, and its verbose=2 prints a header line and a summary per epoch.
+    Line: `epoch 3/12 21.4s loss=0.8123 val_loss=0.9012 ... lr=0.000912`.
+    """
+
+    def __init__(self, epochs: int, stream=None):
+        super().__init__()
+        self.epochs, self.stream, self._start = epochs, stream, 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = " ".join(f"{k}={float(v):.4g}" for k, v in (logs or {}).items() if k != "learning_rate")
+        lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        print(f"epoch {epoch + 1}/{self.epochs} {time.perf_counter() - self._start:.1f}s {values} "
+              f"lr={lr:.4g}", file=self.stream or sys.stdout, flush=True)
+
+
+def save_weights(model: keras.Model, path: Path) -> None:
+    """`model.get_weights()` (no optimizer state) as an .npz, atomically.
+
+    Hand-written: Keras 3's `model.save_weights` also stores the variables of the
+    optimizer the model tracks, as large as a full Adam checkpoint.
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, *model.get_weights())
+    os.replace(tmp, path)
+
+
+def load_weights(model: keras.Model, path: Path) -> None:
+    """Set `model`'s weights from a `save_weights` file."""
+    with np.load(path) as arrays:
+        model.set_weights([arrays[f"arr_{i}"] for i in range(len(arrays.files))])
 
 
 def read_state(run_dir) -> dict | None:

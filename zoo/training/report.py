@@ -9,14 +9,17 @@ _ROWS = [("artist top-1", "artist_top1", "{:.3f}"), ("artist top-5", "artist_top
 
 
 def print_metrics(metrics: dict, title: str) -> None:
-    """A rich table of the headline metrics, then the five weakest artists."""
+    """A rich table of the headline metrics, then up to five weakest artists: those below
+    the best artist's accuracy (none when all are equal, e.g. all 1.000)."""
     table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
     for label, key, fmt in _ROWS:
         if metrics.get(key) is not None:
             table.add_row(label, fmt.format(metrics[key]))
-    weakest = sorted(metrics.get("per_artist_accuracy", {}).items(), key=lambda kv: kv[1])[:5]
+    per_artist = metrics.get("per_artist_accuracy", {})
+    top = max(per_artist.values(), default=0.0)
+    weakest = sorted(((n, a) for n, a in per_artist.items() if a < top), key=lambda kv: kv[1])[:5]
     for name, acc in weakest:
         table.add_row(f"  weakest: {name}", f"{acc:.3f}")
     Console().print(table)

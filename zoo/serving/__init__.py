@@ -1,0 +1,1 @@
+"""`python -m zoo serve`: the JSON API and web page for a saved model (see app.py)."""

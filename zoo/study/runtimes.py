@@ -1,0 +1,155 @@
+"""Inference img/s of one saved model in Keras vs ONNX Runtime vs OpenVINO, batch 1 and 32.
+
+The ONNX and OpenVINO artifacts are written by `python -m zoo export --backend tensorflow`
+(child processes; both verified against Keras, both with a free batch dimension), so the
+three runtimes run the same weights. Keras runs `predict_on_batch` on this process's
+backend, in float32 like the artifacts (a mixed-precision model is rebuilt in float32).
+Each runtime: `warmup` untimed calls, then img/s = batch / median of `steps` timed calls
+on the same random float32 batch (0..255 pixels).
+
+    python -m zoo.study.runtimes MODEL.keras [--backend jax] [--batch-sizes 1,32] [--steps 20]
+"""
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+RUNTIMES = ("keras", "onnxruntime", "openvino")
+EXPORTS = {"onnxruntime": ("onnx", "model.onnx"), "openvino": ("openvino", "model.xml")}
+
+
+def cpu_name() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo), else platform.processor()."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def export_artifacts(model_file, workdir: Path, console: Console | None = None) -> dict[str, Path]:
+    """ONNX and OpenVINO IR of `model_file` in `workdir`, each exported (tensorflow backend)
+    and verified by `python -m zoo export`. Returns runtime name -> artifact path."""
+    paths = {}
+    for runtime, (fmt, name) in EXPORTS.items():
+        out = Path(workdir) / name
+        env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+        cmd = [sys.executable, "-m", "zoo", "export", str(model_file), "--format", fmt,
+               "--out", str(out), "--backend", "tensorflow"]
+        with (console or Console(stderr=True)).status(f"exporting {fmt} for the {runtime} timing"):
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            lines = proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"]
+            raise RuntimeError(f"export to {fmt} failed: {lines[-1]}")
+        paths[runtime] = out
+    return paths
+
+
+def _median_img_s(step, batch: int, steps: int, warmup: int) -> tuple[float, float]:
+    """(img/s from the median step, first-call seconds)."""
+    start = time.perf_counter()
+    step()
+    first = time.perf_counter() - start
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return batch / statistics.median(times), first
+
+
+def runtime_rows(model_file, batch_sizes=(1, 32), steps: int = 20, warmup: int = 3,
+                 workdir=None, console: Console | None = None) -> list[dict]:
+    """One row per runtime x batch size: {runtime, backend, batch, img_s, first_call_s, cpu,
+    threads, model}. Keras runs on this process's backend; the artifacts go to `workdir`
+    (a temporary folder when None)."""
+    import keras
+
+    import zoo
+    from zoo.export import OnnxPredictor, OpenVinoRunner, as_float32
+
+    with tempfile.TemporaryDirectory(prefix="zoo-runtimes-") as tmp:
+        paths = export_artifacts(model_file, Path(workdir or tmp), console)
+        # float32 like the exported artifacts, so that all three run the same arithmetic
+        model = as_float32(zoo.load_model(model_file, compile=False))
+        runners = {"keras": None, "onnxruntime": OnnxPredictor(paths["onnxruntime"]),
+                   "openvino": OpenVinoRunner(paths["openvino"])}
+        size = tuple(model.input_shape[1:3])
+        rows = []
+        for batch in batch_sizes:
+            images = np.random.default_rng(0).uniform(0, 255, (batch, *size, 3)).astype(np.float32)
+            for runtime in RUNTIMES:
+                runner = runners[runtime]
+                run = model.predict_on_batch if runner is None else runner.predict
+                step = lambda run=run, x=images: run(x)  # noqa: E731
+                img_s, first = _median_img_s(step, batch, steps, warmup)
+                rows.append({"model": model.name, "runtime": runtime,
+                             "backend": keras.backend.backend() if runner is None else "-",
+                             "batch": batch, "img_s": round(img_s, 1), "first_call_s": round(first, 3),
+                             "image_size": list(size), "cpu": cpu_name(), "threads": os.cpu_count()})
+    return rows
+
+
+def print_table(rows: list[dict], console: Console | None = None) -> None:
+    """A rich table: runtime x batch -> img/s and the speed-up over Keras at that batch."""
+    console = console or Console()
+    keras_speed = {r["batch"]: r["img_s"] for r in rows if r["runtime"] == "keras"}
+    first = rows[0] if rows else {}
+    table = Table(title=f"inference img/s, {first.get('model', '')} "
+                        f"{'x'.join(map(str, first.get('image_size', [])))} px, float32, "
+                        f"{first.get('cpu', '')} ({first.get('threads', '?')} threads)")
+    for column in ("runtime", "backend", "batch", "img/s", "vs Keras", "first call s"):
+        table.add_column(column, justify="left" if column in ("runtime", "backend") else "right")
+    for r in rows:
+        ratio = r["img_s"] / keras_speed[r["batch"]] if keras_speed.get(r["batch"]) else float("nan")
+        table.add_row(r["runtime"], r["backend"], str(r["batch"]), f"{r['img_s']:.1f}",
+                      f"{ratio:.2f}x", f"{r['first_call_s']:.2f}")
+    console.print(table)
+
+
+def main(argv) -> int:
+    """`python -m zoo.study.runtimes MODEL.keras [...]`: runs, prints the table, optional JSON."""
+    from zoo.cli import Parser, UsageError
+    from zoo.study.options import comma_list
+
+    p = Parser(prog="python -m zoo.study.runtimes", description=__doc__.splitlines()[0])
+    p.add_argument("model_file")
+    p.add_argument("--backend", help="backend of the Keras row (chosen before keras loads)")
+    p.add_argument("--batch-sizes", default="1,32")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--json", help="also write the rows to this file")
+    args = p.parse_args(argv)
+    if not Path(args.model_file).is_file():
+        raise UsageError(f"{args.model_file}: model file not found")
+    batches = [int(b) for b in comma_list(args.batch_sizes)]
+    if args.steps < 1 or min(batches) < 1:
+        raise UsageError("--steps and --batch-sizes must be >= 1")
+    rows = runtime_rows(args.model_file, batches, args.steps)
+    print_table(rows)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    from zoo.cli import UsageError
+
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except (UsageError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}".splitlines()[0], file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,333 @@
+"""Fine-tuning pieces of the training loop: frozen backbone, per-variable learning rates,
+starting from an earlier run, and BatchNorm momentum that suits the data size.
+
+Keras 3 has one learning rate per optimizer. `ScaledAdam`/`ScaledAdamW`/`ScaledSGD`
+(hand-written: Keras has no per-variable LR) multiply the learning rate passed to each
+variable's update by a factor looked up by `variable.path`. That is what BEiT/MAE
+layer-wise decay means; scaling the gradients instead would be undone by Adam's
+normalisation. Works on all three backends (keras.ops only) and is saved with the model.
+
+Depth of a backbone layer, for layer decay `lr * decay ** (L + 1 - depth)`:
+  ViT (zoo.models.vit): patch_embed/cls_position 0, `block{i}_*` i+1, the rest L+1 (L = blocks).
+  ConvNeXt (keras.applications): stem 0, stage 0/1 blocks and downsampling 1/2, stage 2 spread
+  over 3..11, stage 3 12, the rest 13 (L = 12) as in the official ConvNeXt fine-tuning code.
+The heads are at L + 1 (factor 1); `backbone_lr_scale` multiplies every backbone factor.
+"""
+
+import os
+import re
+
+import keras
+from keras import ops
+
+# Recipe fields with a `train` flag of the same name (zoo.cli).
+RECIPE_FLAGS = ("freeze_epochs", "backbone_lr_scale", "layer_decay")
+
+# ---------------------------------------------------------------- optimizer
+
+@keras.saving.register_keras_serializable(package="zoo")
+class OffsetSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """`schedule(step + offset)`: continues a schedule with a fresh optimizer (step 0)."""
+
+    def __init__(self, schedule, offset: int):
+        self.schedule = schedule
+        self.offset = int(offset)
+
+    def __call__(self, step):
+        return self.schedule(ops.add(step, self.offset))
+
+    def get_config(self):
+        return {"schedule": keras.saving.serialize_keras_object(self.schedule), "offset": self.offset}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(keras.saving.deserialize_keras_object(config["schedule"]), config["offset"])
+
+
+def continued(optimizer, schedule):
+    """`schedule` for a resumed `optimizer`: offset like its current one when that is an
+    OffsetSchedule (an unfrozen phase 2 counts its steps from the unfreezing)."""
+    current = getattr(optimizer, "inner_optimizer", optimizer)._learning_rate
+    return OffsetSchedule(schedule, current.offset) if isinstance(current, OffsetSchedule) else schedule
+
+
+class _ScaledLR:
+    """Mixin: each variable's update uses `learning_rate * lr_scales.get(variable.path, 1)`."""
+
+    def __init__(self, *args, lr_scales=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lr_scales = {str(k): float(v) for k, v in (lr_scales or {}).items()}
+
+    def _groups(self, variables, values=None):
+        groups = {}
+        for i, var in enumerate(variables):
+            group = groups.setdefault(self.lr_scales.get(var.path, 1.0), ([], []))
+            group[0].append(var)
+            group[1].append(values[i] if values is not None else None)
+        return groups
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        for scale, (variables, group_grads) in self._groups(trainable_variables, grads).items():
+            lr = learning_rate if scale == 1.0 else ops.multiply(learning_rate, scale)
+            super()._backend_update_step(group_grads, variables, lr)
+
+    def _apply_weight_decay(self, variables):
+        # Decoupled weight decay (AdamW) scales with each variable's own learning rate.
+        if self.weight_decay is None:
+            return
+        for scale, (group, _) in self._groups(variables).items():
+            step = ops.multiply(ops.multiply(self.learning_rate, self.weight_decay), scale)
+            for variable in group:
+                if self._use_weight_decay(variable):
+                    variable.assign(variable - variable * ops.cast(step, variable.dtype))
+
+    def get_config(self):
+        return {**super().get_config(), "lr_scales": dict(self.lr_scales)}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ScaledAdam(_ScaledLR, keras.optimizers.Adam):
+    """Adam with a learning-rate factor per variable (`lr_scales`: variable path -> factor)."""
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ScaledAdamW(_ScaledLR, keras.optimizers.AdamW):
+    """AdamW with a learning-rate factor per variable (`lr_scales`: variable path -> factor)."""
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ScaledSGD(_ScaledLR, keras.optimizers.SGD):
+    """SGD with a learning-rate factor per variable (`lr_scales`: variable path -> factor)."""
+
+
+SCALED = {"adam": ScaledAdam, "adamw": ScaledAdamW, "sgd": ScaledSGD}
+
+
+def uses_finetuning(recipe) -> bool:
+    """True when the recipe freezes the backbone or gives it other learning rates."""
+    return bool(recipe.freeze_epochs) or recipe.backbone_lr_scale != 1.0 or recipe.layer_decay != 1.0
+
+
+def scaled_optimizer(optimizer, recipe, model, *, previous=None, resumed_at=None):
+    """`optimizer` turned into its Scaled* twin with the recipe's per-variable factors.
+
+    `previous`: the optimizer of the frozen phase; its schedule continues where it
+    stopped (or its current learning rate carries over, e.g. after ReduceLROnPlateau).
+    `resumed_at`: (global step, learning rate) for a frozen phase resumed from a checkpoint.
+    Plain `optimizer` when the recipe does not fine-tune.
+    """
+    if not uses_finetuning(recipe):
+        return optimizer
+    config = optimizer.get_config()
+    if resumed_at is not None:
+        step, lr = resumed_at
+        schedule = optimizer._learning_rate
+        if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+            config["learning_rate"] = keras.saving.serialize_keras_object(OffsetSchedule(schedule, step))
+        else:
+            config["learning_rate"] = float(lr)
+    elif previous is not None:
+        previous = getattr(previous, "inner_optimizer", previous)  # under float16 loss scaling
+        steps = int(ops.convert_to_numpy(previous.iterations))
+        old = previous._learning_rate
+        if isinstance(old, keras.optimizers.schedules.LearningRateSchedule):
+            if isinstance(old, OffsetSchedule):
+                old, steps = old.schedule, steps + old.offset
+            config["learning_rate"] = keras.saving.serialize_keras_object(OffsetSchedule(old, steps))
+        else:
+            config["learning_rate"] = float(ops.convert_to_numpy(previous.learning_rate))
+    config["lr_scales"] = lr_scales(model, recipe)
+    return SCALED[recipe.optimizer].from_config(config)
+
+
+# ---------------------------------------------------------------- which layer is where
+
+def backbone_of(model: keras.Model) -> keras.Model:
+    """The backbone sub-model of a `zoo.build` model (its only nested keras.Model)."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            return layer
+    raise ValueError(f"model {model.name!r} has no backbone sub-model")
+
+
+def _leaf_layers(model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):  # also Sequential blocks (ConvNeXt stem/downsampling)
+            yield from _leaf_layers(layer)
+        else:
+            yield layer
+
+
+_VIT_BLOCK = re.compile(r"^block(\d+)_")
+_CONVNEXT = re.compile(r"_(stem|downsampling_block_(\d)|stage_(\d)_block_(\d+))_?")
+
+
+def _vit_depth(name: str, blocks: int) -> int:
+    if name in ("patch_embed", "patch_tokens", "cls_position"):
+        return 0
+    match = _VIT_BLOCK.match(name)
+    return int(match.group(1)) + 1 if match else blocks + 1
+
+
+def _convnext_depth(name: str, stage2_blocks: int) -> int:
+    match = _CONVNEXT.search(name)
+    if not match:
+        return 13
+    if match.group(1) == "stem":
+        return 0
+    if match.group(2) is not None:  # downsampling before stage i+1
+        return {0: 2, 1: 3, 2: 12}[int(match.group(2))]
+    stage, block = int(match.group(3)), int(match.group(4))
+    if stage < 2:
+        return stage + 1
+    if stage == 2:
+        return 3 + (block * 9) // max(1, stage2_blocks)
+    return 12
+
+
+def layer_depths(net: keras.Model) -> tuple[dict[str, int], int]:
+    """(leaf layer name -> depth 0..L+1, L) for a ViT or ConvNeXt backbone network.
+
+    Raises ValueError for other families (layer decay is defined for these two).
+    """
+    names = [layer.name for layer in _leaf_layers(net)]
+    blocks = {int(m.group(1)) for n in names if (m := _VIT_BLOCK.match(n))}
+    if "patch_embed" in names and blocks:
+        depth = max(blocks) + 1
+        return {n: _vit_depth(n, depth) for n in names}, depth
+    stage2 = {int(m.group(4)) for n in names if (m := _CONVNEXT.search(n)) and m.group(3) == "2"}
+    if stage2:
+        return {n: _convnext_depth(n, max(stage2) + 1) for n in names}, 12
+    raise ValueError(f"layer_decay: defined for ViT and ConvNeXt backbones, not {net.name!r}; "
+                     "use backbone_lr_scale instead")
+
+
+def lr_scales(model: keras.Model, recipe) -> dict[str, float]:
+    """Variable path -> learning-rate factor for every backbone variable whose factor is not 1."""
+    backbone = backbone_of(model)
+    base = float(recipe.backbone_lr_scale)
+    decay = float(recipe.layer_decay)
+    depths, top = ({}, 0)
+    if decay != 1.0:
+        depths, top = layer_depths(backbone)
+    scales = {}
+    for layer in _leaf_layers(backbone):
+        factor = base * decay ** (top + 1 - depths[layer.name]) if depths else base
+        for variable in layer.weights:
+            if factor != 1.0:
+                scales[variable.path] = factor
+    return scales
+
+
+# ---------------------------------------------------------------- the two phases
+
+def freeze_backbone(model: keras.Model, frozen: bool) -> None:
+    """Freeze (or unfreeze) the backbone; frozen BatchNorm layers run in inference mode.
+
+    The model must be compiled again afterwards (Keras reads `trainable` at compile).
+    """
+    backbone_of(model).trainable = not frozen
+
+
+def resume_frozen(model, recipe, state: dict, steps_per_epoch: int, compile_fn) -> None:
+    """Re-freeze and recompile a checkpoint of the frozen phase (Keras 3.15 restores
+    `trainable=False` on most layers but not on MultiHeadAttention's inner projections,
+    so the loaded optimizer is built for the wrong variables and drops its state).
+
+    The heads' optimizer moments restart; the schedule continues at the global step
+    and a plateau-reduced learning rate from `state["history"]`.
+    """
+    freeze_backbone(model, True)
+    lr = state["history"][-1].get("learning_rate", recipe.lr) if state.get("history") else recipe.lr
+    compile_fn(model, recipe, steps_per_epoch, resumed_at=(state["epoch"] * steps_per_epoch, lr))
+
+
+def freeze_epochs(recipe) -> int:
+    """Epochs of the frozen phase, capped at the run's epochs."""
+    if recipe.freeze_epochs < 0:
+        raise ValueError(f"freeze_epochs must be >= 0, got {recipe.freeze_epochs}")
+    return min(int(recipe.freeze_epochs), recipe.epochs)
+
+
+# ---------------------------------------------------------------- initial weights
+
+def is_run_model(weights) -> bool:
+    """True when `weights` names a saved zoo model (an earlier run's `model.keras`)."""
+    return isinstance(weights, str | os.PathLike) and os.fspath(weights).endswith(".keras")
+
+
+def build_weights(weights):
+    """What `zoo.build(weights=...)` gets: None for none/a run's model.keras, else as given."""
+    if weights is None or str(weights).lower() == "none" or is_run_model(weights):
+        return None
+    return weights
+
+
+def check_weights(recipe, input_shape) -> None:
+    """Fail before any data is read when the recipe's starting weights are unavailable.
+
+    "imagenet" builds the backbone once (Keras downloads into ~/.keras and caches);
+    offline that fails here with one line saying what to pass instead.
+    """
+    import zoo
+
+    weights = recipe.weights
+    if weights is None or str(weights).lower() == "none":
+        return
+    if weights != "imagenet":
+        if not os.path.isfile(weights):
+            raise ValueError(f"--weights {weights}: no such file (pass a weights file, "
+                             "RUN/model.keras, imagenet or none)")
+        return
+    try:
+        zoo.backbone(recipe.model, input_shape=input_shape, weights="imagenet")
+    except Exception as exc:  # download errors differ per OS and backend; all mean the same here
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(
+            f"--weights imagenet: cannot load ImageNet weights for {recipe.model} ({reason[:160]}); "
+            "offline, pass --weights FILE (weights file or RUN/model.keras) or --weights none "
+            "(random init)") from None
+
+
+def load_run_weights(model: keras.Model, path) -> list[str]:
+    """Copy an earlier run's backbone (and each head whose labels match) into `model`.
+
+    Returns the names of the heads that were kept from `path`; the others keep
+    their fresh initialisation (different classes, or not in the earlier model).
+    """
+    import zoo
+
+    source = zoo.load_model(path, compile=False)
+    src, dst = backbone_of(source), backbone_of(model)
+    if src.name != dst.name:
+        raise ValueError(f"--weights {path}: holds a {src.name.removesuffix('_backbone')} backbone, "
+                         f"the recipe builds {dst.name.removesuffix('_backbone')}; pass --model "
+                         f"{src.name.removesuffix('_backbone')}")
+    for a, b in zip(src.weights, dst.weights, strict=True):
+        if tuple(a.shape) != tuple(b.shape):
+            raise ValueError(f"--weights {path}: {a.path} has shape {tuple(a.shape)}, this model needs "
+                             f"{tuple(b.shape)} (different --image-size?)")
+    dst.set_weights(src.get_weights())
+    kept = []
+    for name in model.output_names:
+        if name not in source.output_names:
+            continue
+        old, new = source.get_layer(name), model.get_layer(name)
+        if (old.class_names, old.center, old.scale) == (new.class_names, new.center, new.scale):
+            new.set_weights(old.get_weights())
+            kept.append(name)
+    return kept
+
+
+# ---------------------------------------------------------------- BatchNorm momentum
+
+def bn_momentum(setting, steps_per_epoch: int) -> float | None:
+    """BatchNorm momentum: a number as given, None for Keras' 0.99, or "auto".
+
+    "auto" makes the moving statistics' time constant 1/(1 - m) about half an epoch,
+    clipped to [0.9, 0.99]: 0.9 below 20 steps an epoch, 0.99 from 200 on. With
+    0.99 and ~10 steps an epoch the inference statistics lag for many epochs.
+    """
+    if setting != "auto":
+        return setting
+    return min(0.99, max(0.9, 1.0 - 2.0 / max(1, steps_per_epoch)))
