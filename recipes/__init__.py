@@ -40,7 +40,7 @@ class Recipe:
     weights: str | None = None  # None/"none" (random) | "imagenet" | weights file | RUN/model.keras
     freeze_epochs: int = 0  # first N epochs train the heads only (backbone frozen, BN inference)
     backbone_lr_scale: float = 1.0  # backbone learning rate = lr x this
-    layer_decay: float = 1.0  # ViT/ConvNeXt layer i of L: lr x decay^(L + 1 - i) (BEiT/MAE)
+    layer_decay: float = 1.0  # ViT/ConvNeXt: lr x decay^(top - depth) (zoo.models.layer_depth; BEiT/MAE)
     early_stopping: int | None = None  # patience in epochs; None = off
     precision: str = "auto"  # "auto" (follows the hardware) | "float32" | "bfloat16" | "float16"; weights stay float32
     accumulate: int = 1  # gradient accumulation: steps of batch_size / accumulate images, one update per batch_size
@@ -59,7 +59,8 @@ class Recipe:
 
 
 # Which recipe a model uses when no --recipe is given (by name prefix).
-FAMILY_DEFAULTS = {"resnet": "resnet", "efficientnet": "efficientnet", "vit": "vit"}
+FAMILY_DEFAULTS = {"resnet": "resnet", "efficientnet": "efficientnet", "vit": "vit",
+                   "convnext": "convnext"}
 
 
 def list_recipes() -> list[str]:

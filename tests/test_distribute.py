@@ -57,6 +57,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # ~2 min; padding/sharding per process is checked fast in test_pipeline.py
 def test_two_processes_only_chief_writes(single_device_run, tiny_data, tmp_path):
     port = _free_port()
     children = []

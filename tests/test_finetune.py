@@ -17,8 +17,9 @@ def test_freeze_then_unfreeze_keeps_backbone_and_bn_statistics(tiny_data):
 
         keras.utils.set_random_seed(0)
         model = zoo.build("efficientnet_b0", tasks={"artist": 3}, input_shape=(32, 32, 3))
+        # accumulate=2: 2 steps, 1 update per epoch; the schedule counts steps (`_iterations`)
         recipe = Recipe(model="efficientnet_b0", epochs=2, freeze_epochs=1, lr=1e-3, schedule="cosine",
-                        optimizer="adam", backbone_lr_scale=0.1)
+                        optimizer="adam", backbone_lr_scale=0.1, accumulate=2)
         net = finetune.backbone_of(model)
         x = np.random.default_rng(0).uniform(0, 255, (16, 32, 32, 3)).astype("float32")
         y = {"artist": keras.utils.to_categorical(np.arange(16) % 3, 3)}
@@ -30,6 +31,7 @@ def test_freeze_then_unfreeze_keeps_backbone_and_bn_statistics(tiny_data):
         frozen_same = all(np.array_equal(a, b) for a, b in zip(before, snap()))
         head_moved = not np.array_equal(head0, np.array(model.get_layer("artist").weights[0]))
         lr_end_phase1 = float(model.optimizer.learning_rate)
+        updates = int(model.optimizer.iterations)
         finetune.freeze_backbone(model, False)
         compile_model(model, recipe, steps_per_epoch=2, previous=model.optimizer)
         lr_start_phase2 = float(model.optimizer.learning_rate)
@@ -39,11 +41,11 @@ def test_freeze_then_unfreeze_keeps_backbone_and_bn_statistics(tiny_data):
         print(json.dumps({"frozen_same": frozen_same, "head_moved": head_moved,
                           "n_bn": len(moving), "lr1": lr_end_phase1, "lr2": lr_start_phase2,
                           "bn_moved": sum(not np.array_equal(before[i], after[i]) for i in moving),
-                          "optimizer": type(model.optimizer).__name__}))
+                          "optimizer": type(model.optimizer).__name__, "updates": updates}))
     """)
-    assert out["frozen_same"] and out["head_moved"]
+    assert out["frozen_same"] and out["head_moved"] and out["updates"] == 1
     assert out["n_bn"] > 10 and out["bn_moved"] == out["n_bn"]  # unfrozen: BN statistics update
-    assert out["lr2"] == pytest.approx(out["lr1"], rel=1e-6)  # the schedule continues
+    assert out["lr2"] == pytest.approx(out["lr1"], rel=1e-6)  # the schedule continues, in steps
     assert out["optimizer"] == "ScaledAdam"
 
 
@@ -185,3 +187,6 @@ def test_finetune_recipes_load():
         recipe = recipes.load(name)
         assert recipe.weights == "imagenet"
     assert recipes.load("finetune_vit").layer_decay < 1 and recipes.load("finetune_convnext").layer_decay < 1
+    # ConvNeXt has its own default (it used to fall back to the ResNet one), random init offline
+    assert recipes.default_for("convnext_small") == "convnext" and recipes.default_for("resnet101") == "resnet"
+    assert recipes.load("convnext").model.startswith("convnext") and recipes.load("convnext").weights is None

@@ -134,7 +134,7 @@ def test_bench_writes_json_and_table(tmp_path):
     out = tmp_path / "bench.json"
     proc = run_cli(["-m", "zoo", "bench", "--models", "efficientnet_b0", "--backends", "torch",
                     "--image-size", "32", "--steps", "2", "--warmup", "0", "--precision", "float32",
-                    "--applications", "--out", str(out)], backend="torch")
+                    "--applications", "--runtimes", "none", "--out", str(out)], backend="torch")
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(out.read_text())
     assert report["settings"]["image_size"] == [32] and report["settings"]["steps"] == 2
@@ -153,6 +153,20 @@ def test_bench_writes_json_and_table(tmp_path):
     assert rows["zoo"]["policy"] == "float32" and report["machine"]["cpu_model"]
 
 
+@pytest.mark.slow  # two exports (ONNX, OpenVINO) through the tensorflow backend
+def test_bench_runtimes_table(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = run_cli(["-m", "zoo", "bench", "--models", "vit_tiny16", "--backends", "torch", "--image-size", "32",
+                    "--batch-size", "2", "--steps", "1", "--warmup", "0", "--precision", "float32",
+                    "--no-native", "--out", str(out)], backend="torch")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads(out.read_text())["runtimes"]
+    assert {(r["runtime"], r["batch"]) for r in rows} == {
+        (runtime, batch) for runtime in ("keras", "onnxruntime", "openvino") for batch in (1, 32)}
+    assert all(r["img_s"] > 0 for r in rows) and "vs Keras" in proc.stdout
+
+
+@pytest.mark.slow  # ~90 s: two training processes (float32, bf16)
 def test_bench_memory_only_per_precision(tmp_path):
     out = tmp_path / "bench.json"
     proc = run_cli(["-m", "zoo", "bench", "--models", "vit_tiny16", "--backends", "torch", "--image-size", "32",

@@ -101,10 +101,9 @@ def _use_backend(name: str) -> None:
 
 def _recipe_flags(args) -> dict:
     """Recipe field -> flag value (None where the flag was not given)."""
-    from zoo.training.finetune import RECIPE_FLAGS as FINETUNE_FLAGS
     from zoo.training.resume import RECIPE_FLAGS
 
-    return {field: getattr(args, field) for field in (*RECIPE_FLAGS, *FINETUNE_FLAGS)}
+    return {field: getattr(args, field) for field in RECIPE_FLAGS}
 
 
 def _resolve_recipe(args):

@@ -284,6 +284,10 @@ def parse_args(argv) -> argparse.Namespace:
     p.add_argument("--no-native", action="store_true", help="skip the native PyTorch ResNet50 line")
     p.add_argument("--memory-only", action="store_true",
                    help="peak memory of a training step only (2 steps; no inference, no references)")
+    p.add_argument("--runtimes", default="auto", metavar="MODEL.keras|auto|none",
+                   help="inference img/s of Keras vs ONNX Runtime vs OpenVINO at batch 1 and 32 on this "
+                        "saved model; auto (default): the first --models at the first --image-size, "
+                        "random weights; none: skip")
     p.add_argument("--out", default="runs/bench/bench.json", help="JSON file (default runs/bench/bench.json)")
     p.add_argument("--timeout", type=float, default=1800, help="seconds before one measurement is killed")
     p.add_argument("--worker", help=argparse.SUPPRESS)  # internal: the model a child measures
@@ -298,6 +302,8 @@ def parse_args(argv) -> argparse.Namespace:
     if args.warmup < 0:
         raise UsageError("--warmup must be >= 0")
     check_backends(args.backends)
+    if args.runtimes not in ("auto", "none") and not Path(args.runtimes).is_file():
+        raise UsageError(f"--runtimes {args.runtimes}: no such model file")
     from zoo import check_input_shape
 
     for name in args.models:
@@ -409,6 +415,10 @@ def run(args) -> dict:
                         cell = {"model": model, "backend": "torch", "image_size": size, "batch_size": batch,
                                 "precision": precision}
                         results.append(_measure(args, console, cell, NATIVE))
+    if args.runtimes != "none" and not args.memory_only:
+        report_runtimes = runtimes_table(args, console)
+    else:
+        report_runtimes = []
     from zoo.training.precision import read_cpuinfo
 
     flags, cpu_model = read_cpuinfo()
@@ -421,6 +431,7 @@ def run(args) -> dict:
                     "cpu_flags": sorted(f for f in flags if f.startswith(("avx", "amx", "fma"))),
                     "loadavg_at_end": os.getloadavg()},
         "results": results,
+        "runtimes": report_runtimes,
     }
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(json.dumps(report, indent=1))
@@ -429,6 +440,21 @@ def run(args) -> dict:
     title = f"bench: {what}, jit {args.jit}; {cpu_model}, load {os.getloadavg()[0]:.1f} ({out})"
     console.print(_table(results, title, args.memory_only))
     return report
+
+
+def runtimes_table(args, console: Console) -> list[dict]:
+    """Keras vs ONNX Runtime vs OpenVINO inference rows (zoo.study.runtimes), printed as a table."""
+    import zoo
+    from zoo.study import runtimes
+
+    model_file = Path(args.runtimes)
+    if args.runtimes == "auto":
+        size = args.image_size[0]
+        model_file = Path(args.out).parent / f"{args.models[0]}-{size}px-random.keras"
+        zoo.build(args.models[0], input_shape=(size, size, 3)).save(model_file)
+    rows = runtimes.runtime_rows(model_file, console=console)
+    runtimes.print_table(rows, console)
+    return rows
 
 
 def main(argv) -> int:

@@ -7,10 +7,9 @@ backend, in float32 like the artifacts (a mixed-precision model is rebuilt in fl
 Each runtime: `warmup` untimed calls, then img/s = batch / median of `steps` timed calls
 on the same random float32 batch (0..255 pixels).
 
-    python -m zoo.study.runtimes MODEL.keras [--backend jax] [--batch-sizes 1,32] [--steps 20]
+    python -m zoo bench --runtimes MODEL.keras --backends jax   # or --runtimes auto (the default)
 """
 
-import json
 import os
 import platform
 import statistics
@@ -119,37 +118,3 @@ def print_table(rows: list[dict], console: Console | None = None) -> None:
         table.add_row(r["runtime"], r["backend"], str(r["batch"]), f"{r['img_s']:.1f}",
                       f"{ratio:.2f}x", f"{r['first_call_s']:.2f}")
     console.print(table)
-
-
-def main(argv) -> int:
-    """`python -m zoo.study.runtimes MODEL.keras [...]`: runs, prints the table, optional JSON."""
-    from zoo.cli import Parser, UsageError
-    from zoo.study.options import comma_list
-
-    p = Parser(prog="python -m zoo.study.runtimes", description=__doc__.splitlines()[0])
-    p.add_argument("model_file")
-    p.add_argument("--backend", help="backend of the Keras row (chosen before keras loads)")
-    p.add_argument("--batch-sizes", default="1,32")
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--json", help="also write the rows to this file")
-    args = p.parse_args(argv)
-    if not Path(args.model_file).is_file():
-        raise UsageError(f"{args.model_file}: model file not found")
-    batches = [int(b) for b in comma_list(args.batch_sizes)]
-    if args.steps < 1 or min(batches) < 1:
-        raise UsageError("--steps and --batch-sizes must be >= 1")
-    rows = runtime_rows(args.model_file, batches, args.steps)
-    print_table(rows)
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
-    return 0
-
-
-if __name__ == "__main__":
-    from zoo.cli import UsageError
-
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except (UsageError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}".splitlines()[0], file=sys.stderr)
-        sys.exit(2)

@@ -7,21 +7,16 @@ variable's update by a factor looked up by `variable.path`. That is what BEiT/MA
 layer-wise decay means; scaling the gradients instead would be undone by Adam's
 normalisation. Works on all three backends (keras.ops only) and is saved with the model.
 
-Depth of a backbone layer, for layer decay `lr * decay ** (L + 1 - depth)`:
-  ViT (zoo.models.vit): patch_embed/cls_position 0, `block{i}_*` i+1, the rest L+1 (L = blocks).
-  ConvNeXt (keras.applications): stem 0, stage 0/1 blocks and downsampling 1/2, stage 2 spread
-  over 3..11, stage 3 12, the rest 13 (L = 12) as in the official ConvNeXt fine-tuning code.
-The heads are at L + 1 (factor 1); `backbone_lr_scale` multiplies every backbone factor.
+Depth of a backbone variable, for layer decay `lr * decay ** (top - depth)`: the one rule of
+`zoo.models.layer_depth` (BEiT's `get_layer_id_for_vit`, the ConvNeXt paper's
+`get_num_layer_for_convnext`); the heads sit at `top` (factor 1). `backbone_lr_scale`
+multiplies every backbone factor.
 """
 
 import os
-import re
 
 import keras
 from keras import ops
-
-# Recipe fields with a `train` flag of the same name (zoo.cli).
-RECIPE_FLAGS = ("freeze_epochs", "backbone_lr_scale", "layer_decay")
 
 # ---------------------------------------------------------------- optimizer
 
@@ -128,7 +123,9 @@ def scaled_optimizer(optimizer, recipe, model, *, previous=None, resumed_at=None
             config["learning_rate"] = float(lr)
     elif previous is not None:
         previous = getattr(previous, "inner_optimizer", previous)  # under float16 loss scaling
-        steps = int(ops.convert_to_numpy(previous.iterations))
+        # Schedules see `_iterations` (every step); `iterations` counts updates, i.e. divides
+        # by `gradient_accumulation_steps` (keras/src/optimizers/base_optimizer.py).
+        steps = int(ops.convert_to_numpy(previous._iterations))
         old = previous._learning_rate
         if isinstance(old, keras.optimizers.schedules.LearningRateSchedule):
             if isinstance(old, OffsetSchedule):
@@ -150,72 +147,27 @@ def backbone_of(model: keras.Model) -> keras.Model:
     raise ValueError(f"model {model.name!r} has no backbone sub-model")
 
 
-def _leaf_layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):  # also Sequential blocks (ConvNeXt stem/downsampling)
-            yield from _leaf_layers(layer)
-        else:
-            yield layer
-
-
-_VIT_BLOCK = re.compile(r"^block(\d+)_")
-_CONVNEXT = re.compile(r"_(stem|downsampling_block_(\d)|stage_(\d)_block_(\d+))_?")
-
-
-def _vit_depth(name: str, blocks: int) -> int:
-    if name in ("patch_embed", "patch_tokens", "cls_position"):
-        return 0
-    match = _VIT_BLOCK.match(name)
-    return int(match.group(1)) + 1 if match else blocks + 1
-
-
-def _convnext_depth(name: str, stage2_blocks: int) -> int:
-    match = _CONVNEXT.search(name)
-    if not match:
-        return 13
-    if match.group(1) == "stem":
-        return 0
-    if match.group(2) is not None:  # downsampling before stage i+1
-        return {0: 2, 1: 3, 2: 12}[int(match.group(2))]
-    stage, block = int(match.group(3)), int(match.group(4))
-    if stage < 2:
-        return stage + 1
-    if stage == 2:
-        return 3 + (block * 9) // max(1, stage2_blocks)
-    return 12
-
-
-def layer_depths(net: keras.Model) -> tuple[dict[str, int], int]:
-    """(leaf layer name -> depth 0..L+1, L) for a ViT or ConvNeXt backbone network.
-
-    Raises ValueError for other families (layer decay is defined for these two).
-    """
-    names = [layer.name for layer in _leaf_layers(net)]
-    blocks = {int(m.group(1)) for n in names if (m := _VIT_BLOCK.match(n))}
-    if "patch_embed" in names and blocks:
-        depth = max(blocks) + 1
-        return {n: _vit_depth(n, depth) for n in names}, depth
-    stage2 = {int(m.group(4)) for n in names if (m := _CONVNEXT.search(n)) and m.group(3) == "2"}
-    if stage2:
-        return {n: _convnext_depth(n, max(stage2) + 1) for n in names}, 12
-    raise ValueError(f"layer_decay: defined for ViT and ConvNeXt backbones, not {net.name!r}; "
-                     "use backbone_lr_scale instead")
-
-
 def lr_scales(model: keras.Model, recipe) -> dict[str, float]:
-    """Variable path -> learning-rate factor for every backbone variable whose factor is not 1."""
-    backbone = backbone_of(model)
-    base = float(recipe.backbone_lr_scale)
-    decay = float(recipe.layer_decay)
-    depths, top = ({}, 0)
+    """Variable path -> learning-rate factor for every backbone variable whose factor is not 1.
+
+    Raises ValueError when `layer_decay` is set for a family without a layer order
+    (`zoo.models.layer_depth`: ViT and ConvNeXt).
+    """
+    from zoo.models import layer_depth
+
+    base, decay = float(recipe.backbone_lr_scale), float(recipe.layer_decay)
+    depths, top = {}, 0
     if decay != 1.0:
-        depths, top = layer_depths(backbone)
+        try:
+            depths = layer_depth(model)  # the whole model: the heads fix the top depth
+        except ValueError as exc:
+            raise ValueError(f"layer_decay: {exc}; use backbone_lr_scale instead") from None
+        top = max(depths.values())
     scales = {}
-    for layer in _leaf_layers(backbone):
-        factor = base * decay ** (top + 1 - depths[layer.name]) if depths else base
-        for variable in layer.weights:
-            if factor != 1.0:
-                scales[variable.path] = factor
+    for variable in backbone_of(model).weights:
+        factor = base * decay ** (top - depths[variable.path]) if depths else base
+        if factor != 1.0:
+            scales[variable.path] = factor
     return scales
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 from recipes import Recipe
 
-# Flags that may be omitted with --resume (their value comes from config.json).
+# Recipe fields with a `train` flag of the same name (zoo.cli), the one list: each may be
+# omitted with --resume (its value comes from config.json); given, it must agree.
 RECIPE_FLAGS = ("model", "epochs", "image_size", "batch_size", "lr", "augment", "mix",
-                "image_filter", "weights", "precision", "accumulate", "dropout")
+                "image_filter", "weights", "precision", "accumulate", "dropout",
+                "freeze_epochs", "backbone_lr_scale", "layer_decay")
 
 
 @dataclass
