@@ -409,8 +409,11 @@ def verify(artifact, *, model=None, images=None, reference=None, tolerance: floa
     try:
         got = RUNNERS[fmt](artifact, meta).predict(pixels)
     except Exception as exc:  # the runtime cannot load or run what was written
+        # e.g. tf2onnx leaves EfficientNet's Normalization constants as graph inputs;
+        # the jax and torch exporters write that model correctly
+        hint = "; try --backend jax or torch" if fmt == "onnx" and meta.get("backend") == "tensorflow" else ""
         raise VerificationError(f"{artifact}: {RUNTIME_NAMES[fmt]} cannot run it: "
-                                f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+                                f"{type(exc).__name__}: {exc}".splitlines()[0] + hint) from exc
     diffs = compare(reference, got, meta)
     meta["verification"] = {"runtime": RUNTIME_NAMES[fmt], "images": source,
                             "max_abs_diff": diffs, "tolerance": tolerance,
