@@ -45,6 +45,7 @@ class Recipe:
     precision: str = "auto"  # "auto" (follows the hardware) | "float32" | "bfloat16" | "float16"; weights stay float32
     accumulate: int = 1  # gradient accumulation: steps of batch_size / accumulate images, one update per batch_size
     balanced: bool = False  # class-balanced sampling of artists
+    validate: bool = True  # a validation pass after each epoch; False: none, checkpoints follow the training loss
 
     def replace(self, **changes) -> "Recipe":
         """A copy with `changes` applied; None values are ignored (flag not given)."""

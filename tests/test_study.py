@@ -77,6 +77,15 @@ def test_compare_records_failed_cell_and_skips_finished_on_rerun(tiny_data, tmp_
     assert failed["status"].startswith("failed:") and "image size" in failed["status"]
     assert rows[0]["model"] == "vit_tiny16"  # sorted by artist_top1, failed cells last
     assert "| vit_tiny16 | torch |" in (out / "leaderboard.md").read_text()
+    # Where the time went: phases inside train() within the cell's wall time, start-up the rest.
+    cell = json.loads((out / "cells" / "vit_tiny16-torch" / "result.json").read_text())
+    split = leaderboard.time_split(cell)
+    assert split["first_step"] > 0 and split["train_steps"] > 0 and split["startup"] > 1
+    assert sum(cell["phases_s"].values()) == pytest.approx(cell["total_s"], abs=0.01)
+    assert cell["total_s"] < cell["wall_s"]
+    history = (out / "cells" / "vit_tiny16-torch" / "history.csv").read_text()
+    assert "loss" in history and "val_loss" not in history  # compare_quick: one epoch, no validation pass
+    assert "| vit_tiny16 / torch |" in (out / "leaderboard.md").read_text().split("Where the time goes")[1]
     assert (out / "leaderboard.png").stat().st_size > 10_000
 
     result = out / "cells" / "vit_tiny16-torch" / "result.json"

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT, backend_env, run_cli, run_on_backend
+from zoo.training.timing import PHASES
 
 # The cheapest zoo model at the smallest size it takes, on a tiny synthetic set.
 TINY = ["--model", "vit_tiny16", "--image-size", "32", "--batch-size", "8", "--augment", "none"]
@@ -49,7 +50,12 @@ def test_train_writes_complete_run_folder(backend, tiny_data, tmp_path):
     for key in ("artist_top1", "artist_top5", "movement_top1", "year_mae"):
         assert metrics[key] is not None and metrics[key] >= 0
     assert len(metrics["per_artist_accuracy"]) == 4
+    assert metrics["params"] > 5e6 and metrics["gflops"] > 0  # ViT-Ti/16 backbone + heads
     assert "artist top-1" in proc.stdout
+    timings = json.loads((run / "timings.json").read_text())
+    assert set(timings["phases_s"]) == set(PHASES) and timings["train_img_s"] > 0
+    assert min(timings["phases_s"].values()) >= 0 and timings["phases_s"]["first_step"] > 0
+    assert sum(timings["phases_s"].values()) == pytest.approx(timings["total_s"], abs=0.01)
     # One resumable checkpoint, the best weights, model.keras without optimizer state.
     files = {p.name for p in (run / "checkpoints").iterdir()}
     assert files == {"epoch_0002.keras", "best.weights.npz", "state.json"}, files

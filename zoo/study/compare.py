@@ -28,12 +28,10 @@ from zoo.backend_select import BACKENDS
 from zoo.cli import Parser, UsageError
 from zoo.study import agreement, leaderboard
 from zoo.study.child import child_env, run_child
-from zoo.study.options import check_backends, comma_list, study_console
+from zoo.study.options import check_backends, comma_list, keep_settings, study_console
 
 DEFAULT_MODELS = ("resnet50", "resnet152", "efficientnet_b0", "vit_tiny16", "vit_small16")
 BUDGETS = {"quick": "compare_quick", "full": "compare_full"}
-# Settings that must match for cells of an earlier run in the same --out to be reused.
-_SETTINGS = ("budget", "recipe", "data", "seed", "epochs", "image_size")
 
 
 def parse_args(argv) -> argparse.Namespace:
@@ -77,32 +75,6 @@ def _data_dir(args) -> Path:
     return data.resolve()
 
 
-def _check_settings(out: Path, settings: dict) -> None:
-    """Record the settings in OUT/compare.json; refuse an OUT made with other settings."""
-    path = out / "compare.json"
-    if path.exists():
-        old = json.loads(path.read_text())
-        diff = [k for k in _SETTINGS if old.get(k) != settings[k]]
-        if diff:
-            raise UsageError(f"{out} holds a compare with other settings ({', '.join(diff)}); "
-                             "pass another --out or delete it")
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(settings, indent=1))
-
-
-def _size_stats(run: Path) -> dict:
-    """params and forward GFLOPs/image of the cell's saved model."""
-    import keras
-
-    import zoo
-    from zoo.study.flops import count_flops
-
-    model = zoo.load_model(run / "model.keras", compile=False)
-    stats = {"params": int(model.count_params()), "gflops": count_flops(model) / 1e9}
-    keras.backend.clear_session()
-    return stats
-
-
 def _cell_row(run: Path, model: str, backend: str, res) -> dict:
     """The leaderboard row of a finished cell."""
     row = {"model": model, "backend": backend, "wall_s": res.wall_s, "peak_rss_mb": res.peak_rss_mb}
@@ -111,14 +83,13 @@ def _cell_row(run: Path, model: str, backend: str, res) -> dict:
         return {**row, "status": f"failed: {reason}"}
     try:
         metrics = json.loads((run / "metrics.json").read_text())
-        stats = _size_stats(run)
+        timings = json.loads((run / "timings.json").read_text())
     except (OSError, ValueError) as exc:  # exit 0 but no usable run folder
         return {**row, "status": f"failed: {str(exc).splitlines()[0]}"}
-    throughput = run / "throughput.json"
-    row["train_img_s"] = json.loads(throughput.read_text())["train_img_s"] if throughput.exists() else None
-    for key in ("infer_img_s", "artist_top1", "artist_top5", "movement_top1", "year_mae"):
+    row.update({k: timings[k] for k in ("train_img_s", "total_s", "phases_s")})
+    for key in ("params", "gflops", "infer_img_s", "artist_top1", "artist_top5", "movement_top1", "year_mae"):
         row[key] = metrics.get(key)
-    return {**row, **stats, "status": "ok"}
+    return {**row, "status": "ok"}
 
 
 def run_cell(out: Path, model: str, backend: str, args, data: Path) -> tuple[dict, bool]:
@@ -177,7 +148,7 @@ def _compare(args) -> int:
     out = Path(args.out)
     settings = {"budget": args.budget, "recipe": BUDGETS[args.budget], "data": str(data), "seed": args.seed,
                 "epochs": args.epochs, "image_size": args.image_size}
-    _check_settings(out, settings)
+    keep_settings(out, settings, name="compare.json")  # cells of an earlier run are reused
     console = study_console()
     cells = [(m, b) for m in args.models for b in args.backends]
     rows = []

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from rich.table import Table
 
+from zoo.training.timing import PHASES
+
 COLUMNS = ("model", "backend", "params", "gflops", "train_img_s", "infer_img_s", "artist_top1",
            "artist_top5", "movement_top1", "year_mae", "wall_s", "peak_rss_mb", "status")
 # Decimal places per numeric column (params is an integer count).
@@ -77,10 +79,42 @@ def agreement_markdown(report: dict | None) -> str:
         "8 images magnify last-bit differences, see zoo/study/agreement.py).\n")
 
 
+def time_split(row: dict) -> dict[str, float] | None:
+    """Seconds of a cell per phase (`zoo.training.timing.PHASES`), with `startup`: the
+    process's wall time outside them (interpreter, imports, argument checks, exit)."""
+    phases = row.get("phases_s")
+    if not phases:
+        return None
+    return {"startup": max(0.0, row["wall_s"] - row["total_s"]), **phases}
+
+
+def time_markdown(rows: list[dict]) -> str:
+    """The "where the time goes" section: seconds per phase per cell, then per backend."""
+    split = [(r, time_split(r)) for r in rows]
+    split = sorted([(r, t) for r, t in split if t], key=lambda rt: -rt[0]["wall_s"])
+    if not split:
+        return ""
+    names = ["startup", *PHASES]
+    lines = ["## Where the time goes\n",
+             "Seconds per phase of each cell's process (zoo/training/timing.py): `first_step` is the "
+             "first training batch, i.e. tracing/compiling the train step; `validation` includes "
+             "compiling the test step, `test` the predict step; `startup` is the process outside "
+             "`train()` (interpreter, imports, exit).\n",
+             "| cell | " + " | ".join(names) + " | wall s |", "|" + "---|" * (len(names) + 2)]
+    for row, t in split:
+        lines.append(f"| {row['model']} / {row['backend']} | " + " | ".join(f"{t[n]:.1f}" for n in names)
+                     + f" | {row['wall_s']:.0f} |")
+    for backend in sorted({r["backend"] for r, _ in split}):
+        mine = [(r, t) for r, t in split if r["backend"] == backend]
+        lines.append(f"| **all {backend}** | " + " | ".join(f"{sum(t[n] for _, t in mine):.0f}" for n in names)
+                     + f" | {sum(r['wall_s'] for r, _ in mine):.0f} |")
+    return "\n".join(lines) + "\n"
+
+
 def write_markdown(rows: list[dict], path: Path, *, intro: str, agreement: dict | None) -> None:
     text = (f"# Leaderboard\n\n{intro}\n\n{markdown_table(rows)}\n\n"
             f"![artist top-1 against training throughput]({path.stem}.png)\n\n"
-            f"{agreement_markdown(agreement)}")
+            f"{agreement_markdown(agreement)}\n{time_markdown(rows)}")
     path.write_text(text)
 
 
@@ -101,10 +135,11 @@ def plot(rows: list[dict], path: Path, *, title: str) -> None:
         for r in points:
             ax.annotate(r["model"], (r["train_img_s"], r["artist_top1"]), fontsize=7,
                         xytext=(4, 3), textcoords="offset points")
-    if not any(r.get("train_img_s") and r.get("artist_top1") is not None for r in rows):
+    if any(r.get("train_img_s") and r.get("artist_top1") is not None for r in rows):
+        ax.set_xscale("log")  # matplotlib refuses a log axis without positive data
+    else:
         ax.text(0.5, 0.5, "no cell has both a throughput and an accuracy", ha="center",
                 transform=ax.transAxes)
-    ax.set_xscale("log")
     ax.set_xlabel("training throughput (img/s, log scale)")
     ax.set_ylabel("artist top-1 (test split)")
     ax.set_title(title)

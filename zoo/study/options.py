@@ -1,6 +1,8 @@
-"""Command-line pieces shared by `python -m zoo compare` and `python -m zoo bench`."""
+"""Command-line pieces shared by `python -m zoo compare`, `bench` and `transfer-check`."""
 
+import json
 import sys
+from pathlib import Path
 
 from rich.console import Console
 
@@ -18,6 +20,20 @@ def check_backends(backends: list[str]) -> None:
     bad = [b for b in backends if b not in BACKENDS]
     if bad or not backends:
         raise UsageError(f"--backends: unknown {', '.join(bad) or '(empty)'}; valid: {', '.join(BACKENDS)}")
+
+
+def keep_settings(out: Path, settings: dict, *, name: str) -> None:
+    """Record `settings` in OUT/`name`; UsageError if OUT holds a study made with other
+    settings (its finished parts would be reused as if they were this one's)."""
+    path = out / name
+    if path.exists():
+        old = json.loads(path.read_text())
+        diff = [k for k in settings if old.get(k) != settings[k]]
+        if diff:
+            raise UsageError(f"{out} holds a run with other settings ({', '.join(diff)}); "
+                             "pass another --out or delete it")
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=1))
 
 
 def study_console() -> Console:

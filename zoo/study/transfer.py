@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from zoo.cli import Parser
+from zoo.study.options import keep_settings
 
 # What the check trains (measured on a 2-core CPU, see README "Fine-tuning").
 SOURCE = dict(model="vit_tiny16", image_size=32, batch_size=32, optimizer="adamw", lr=1e-3,
@@ -82,7 +83,9 @@ def run(args) -> dict:
 
     backend = __import__("keras").backend.backend()
     out = Path(args.out or f"runs/transfer-{time.strftime('%Y%m%d-%H%M%S')}")
-    out.mkdir(parents=True, exist_ok=True)
+    # A rerun in the same --out reuses its sets and finished runs: only with the same settings.
+    settings = {k: v for k, v in vars(args).items() if k not in ("out", "backend", "margin")}
+    keep_settings(out, {**settings, "backend": backend}, name="settings.json")
     source, target = make_sets(out, args)
     base = Recipe(**{**SOURCE, "model": args.model, "image_size": args.image_size})
     arms = {

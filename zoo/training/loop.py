@@ -35,6 +35,8 @@ from zoo.training.callbacks import (
 from zoo.training.distribute import Cluster, check_batch
 from zoo.training.losses import ScaledHuber
 from zoo.training.precision import Precision
+from zoo.study.flops import count_flops
+from zoo.training.timing import PhaseClock
 
 
 class Diverged(RuntimeError):
@@ -87,6 +89,7 @@ def fit_warmup(recipe: Recipe) -> Recipe:
 def check_resumable(recipe: Recipe, recorded: dict, run_dir) -> Recipe:
     """`recipe` with the run's recorded warm-up; ValueError unless it is the recorded
     recipe otherwise (only `epochs` may differ)."""
+    recorded = {**Recipe().to_dict(), **recorded}  # fields added since the run began: their defaults
     differ = [k for k, v in recipe.to_dict().items()
               if k not in ("epochs", "warmup_epochs") and recorded.get(k) != v]
     if differ:
@@ -183,7 +186,19 @@ def _config(recipe, backend, data_dir, seed, labels, cluster) -> dict:
     }
 
 
-def _callbacks(recipe, run_dir, ckpt_dir, state, val_monitor, chief, lines=False):
+def build_state(model: keras.Model, dataset) -> None:
+    """Create the compiled model's loss trackers, metrics and optimizer variables before `fit`.
+
+    Keras' JAX and torch trainers do this (`Trainer._symbolic_build`, from the data's
+    shapes) at the start of `fit`; its TensorFlow trainer skips it without a tf.distribute
+    strategy, so they are created inside the first traced train step and tf.function traces
+    the whole step a second time (half of a TensorFlow cell's compile time in `zoo compare`).
+    Private Keras API (pinned in constraints.txt); the same call Keras makes on the other backends.
+    """
+    model._symbolic_build(data_batch=dataset.element_spec)
+
+
+def _callbacks(recipe, run_dir, ckpt_dir, state, val_monitor, chief, clock, lines=False):
     guard = DivergenceGuard()
     meter = ThroughputMeter(images_per_step(recipe))
     plateau = None
@@ -199,7 +214,7 @@ def _callbacks(recipe, run_dir, ckpt_dir, state, val_monitor, chief, lines=False
     extra.append(RunCheckpoint(ckpt_dir, monitor=val_monitor, plateau=plateau, state=state))
     if lines and chief:
         extra.append(EpochLog(recipe.epochs))
-    return guard, meter, [guard, meter, *extra]
+    return guard, meter, [guard, meter, *extra, clock.callback()]
 
 
 def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = False,
@@ -218,6 +233,7 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
     from data_tools.pipeline import LabelSpace, load_rows, make_dataset
 
     started = time.time()
+    clock = PhaseClock()
     run_dir = Path(run_dir)
     cluster = cluster or Cluster(num_devices=1)
     step_batch = images_per_step(recipe)
@@ -225,7 +241,8 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
     shape = zoo.check_input_shape(recipe.model, (recipe.image_size, recipe.image_size, 3))
     if not (resume and read_state(run_dir)):
         finetune.check_weights(recipe, shape)  # offline ImageNet etc.: one line before any data is read
-    rows = load_rows(data_dir)
+    with clock.timed("data"):
+        rows = load_rows(data_dir)
     # With --resume and no finished epoch yet, the run starts over in the same folder.
     state = read_state(run_dir) if resume else None
     if not resume and (run_dir / "config.json").exists():
@@ -253,47 +270,35 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
     # Distributed: pad each split with weight-0 rows to whole global batches, so every
     # process runs the same steps and every device gets an equal slice of each batch.
     pad_to = step_batch if max(cluster.num_devices, cluster.num_processes) > 1 else 1
-    train_ds = make_dataset(data_dir, "train", labels, image_size=size, batch_size=local_batch,
-                            shuffle=True, augment=recipe.augment, mix=recipe.mix,
-                            balanced=recipe.balanced, seed=seed, repeat=recipe.balanced,
-                            shard=cluster.shard, pad_to=pad_to)
-    val_ds = make_dataset(data_dir, "val", labels, image_size=size, batch_size=local_batch,
-                          shard=cluster.shard, pad_to=pad_to)
+    with clock.timed("data"):
+        train_ds = make_dataset(data_dir, "train", labels, image_size=size, batch_size=local_batch,
+                                shuffle=True, augment=recipe.augment, mix=recipe.mix,
+                                balanced=recipe.balanced, seed=seed, repeat=recipe.balanced,
+                                shard=cluster.shard, pad_to=pad_to)
+        val_ds = make_dataset(data_dir, "val", labels, image_size=size, batch_size=local_batch,
+                              shard=cluster.shard, pad_to=pad_to) if recipe.validate else None
     steps = math.ceil(n_train / step_batch)  # steps per epoch; the optimizer updates every `accumulate`
     keras.mixed_precision.set_dtype_policy(chosen.policy)  # after the pipeline, before the model
 
-    if state:
-        model = zoo.load_model(run_dir / "checkpoints" / state["checkpoint"])
-        initial_epoch = state["epoch"]
-        if recipe.schedule == "cosine":  # the restored one may be for another --epochs
-            model.optimizer.learning_rate = finetune.continued(model.optimizer, make_schedule(recipe, steps))
-        if initial_epoch < finetune.freeze_epochs(recipe):
-            finetune.resume_frozen(model, recipe, state, steps, compile_model)
-        if config["recipe"] != recipe.to_dict() and cluster.is_chief:
-            config["resumed"] = [*config.get("resumed", []), {"at_epoch": initial_epoch, "epochs": recipe.epochs}]
-            config["recipe"] = recipe.to_dict()
-            write_atomic(run_dir / "config.json", json.dumps(config, indent=1))
-    else:
-        model = zoo.build(recipe.model, tasks=head_tasks(labels), input_shape=shape,
-                          weights=finetune.build_weights(recipe.weights), dropout=recipe.dropout,
-                          target_scaling={"year": (labels.year_mean, labels.year_std)},
-                          image_filter=recipe.image_filter,
-                          bn_momentum=finetune.bn_momentum(recipe.bn_momentum, steps))
-        if finetune.is_run_model(recipe.weights):
-            finetune.load_run_weights(model, recipe.weights)
-        finetune.freeze_backbone(model, finetune.freeze_epochs(recipe) > 0)
-        compile_model(model, recipe, steps)
-        if cluster.is_chief:
-            config = _config(recipe, backend, data_dir, seed, labels, cluster)
-            config["precision"] = {"requested": chosen.requested, "policy": chosen.policy, "reason": chosen.reason}
-            write_atomic(run_dir / "config.json", json.dumps(config, indent=1))
-        initial_epoch = 0
+    with clock.timed("build"):
+        model = _restore_model(run_dir, state, recipe, steps) if state else _new_model(recipe, labels, shape, steps)
+    initial_epoch = state["epoch"] if state else 0
+    if state and config["recipe"] != recipe.to_dict():
+        config["resumed"] = [*config.get("resumed", []), {"at_epoch": initial_epoch, "epochs": recipe.epochs}]
+        config["recipe"] = recipe.to_dict()
+    elif not state:
+        config = _config(recipe, backend, data_dir, seed, labels, cluster)
+        config["precision"] = {"requested": chosen.requested, "policy": chosen.policy, "reason": chosen.reason}
+    if cluster.is_chief:
+        write_atomic(run_dir / "config.json", json.dumps(config, indent=1))
 
     # Saving a distributed model is collective, so every process saves; only the
     # chief's copy lands in run_dir, the workers' go to a scratch folder.
     ckpt_dir = run_dir if cluster.is_chief else Path(tempfile.mkdtemp(prefix="zoo-worker-"))
     lines = verbose == "auto" and not sys.stdout.isatty()
-    guard, meter, callbacks = _callbacks(recipe, run_dir, ckpt_dir, state, "val_loss", cluster.is_chief, lines)
+    monitor = "val_loss" if recipe.validate else "loss"  # best epoch, plateau, early stopping
+    guard, meter, callbacks = _callbacks(recipe, run_dir, ckpt_dir, state, monitor, cluster.is_chief,
+                                         clock, lines)
     freeze = finetune.freeze_epochs(recipe)  # phase 1: heads only; phase 2: the whole network
     for start, stop in ((initial_epoch, freeze), (max(initial_epoch, freeze), recipe.epochs)):
         if start >= stop or guard.diverged or model.stop_training:
@@ -301,6 +306,8 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
         if start >= freeze and not finetune.backbone_of(model).trainable:
             finetune.freeze_backbone(model, False)
             compile_model(model, recipe, steps, previous=model.optimizer)
+        with clock.timed("build"):
+            build_state(model, train_ds)
         model.fit(train_ds, validation_data=val_ds, epochs=stop, initial_epoch=start,
                   steps_per_epoch=steps if recipe.balanced else None, callbacks=callbacks,
                   verbose=0 if lines else verbose, shuffle=False)
@@ -316,20 +323,49 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
         shutil.rmtree(ckpt_dir, ignore_errors=True)
         return RunResult(run_dir, {}, recipe.epochs, time.time() - started)
     keras.distribution.set_distribution(None)  # the chief evaluates alone, on local devices
-    if meter.images_per_s:
-        write_atomic(run_dir / "throughput.json", json.dumps({"train_img_s": meter.images_per_s}))
-    return finish(run_dir, data_dir, labels, size, recipe.batch_size, started)
+    result = finish(run_dir, data_dir, labels, size, recipe.batch_size, started, clock)
+    clock.write(run_dir / "timings.json", train_img_s=meter.images_per_s)
+    return result
 
 
-def finish(run_dir: Path, data_dir, labels, size, batch_size, started) -> RunResult:
+def _new_model(recipe: Recipe, labels, shape, steps: int) -> keras.Model:
+    """`recipe.model` with heads for `labels`, from the recipe's weights, compiled; the
+    backbone frozen when the recipe starts with a frozen phase."""
+    model = zoo.build(recipe.model, tasks=head_tasks(labels), input_shape=shape,
+                      weights=finetune.build_weights(recipe.weights), dropout=recipe.dropout,
+                      target_scaling={"year": (labels.year_mean, labels.year_std)},
+                      image_filter=recipe.image_filter,
+                      bn_momentum=finetune.bn_momentum(recipe.bn_momentum, steps))
+    if finetune.is_run_model(recipe.weights):
+        finetune.load_run_weights(model, recipe.weights)
+    finetune.freeze_backbone(model, finetune.freeze_epochs(recipe) > 0)
+    compile_model(model, recipe, steps)
+    return model
+
+
+def _restore_model(run_dir: Path, state: dict, recipe: Recipe, steps: int) -> keras.Model:
+    """The checkpoint `state` names, with its optimizer; the cosine schedule rebuilt for
+    `recipe.epochs` (a resume may change them) and a frozen phase re-frozen."""
+    model = zoo.load_model(run_dir / "checkpoints" / state["checkpoint"])
+    if recipe.schedule == "cosine":
+        model.optimizer.learning_rate = finetune.continued(model.optimizer, make_schedule(recipe, steps))
+    if state["epoch"] < finetune.freeze_epochs(recipe):
+        finetune.resume_frozen(model, recipe, state, steps, compile_model)
+    return model
+
+
+def finish(run_dir: Path, data_dir, labels, size, batch_size, started, clock: PhaseClock) -> RunResult:
     """Export the best model, evaluate it on the test split, and draw the pictures."""
     from data_tools.pipeline import make_dataset
 
-    model = export_best(run_dir)
-    test_ds = make_dataset(data_dir, "test", labels, image_size=size, batch_size=batch_size)
-    metrics = evaluate_into(model, test_ds, labels, run_dir, split="test")
-    state = read_state(run_dir)
-    plots.plot_curves(state["history"], run_dir / "curves.png")
+    with clock.timed("export"):
+        model = export_best(run_dir)
+    with clock.timed("test"):
+        test_ds = make_dataset(data_dir, "test", labels, image_size=size, batch_size=batch_size)
+        size_stats = {"params": int(model.count_params()), "gflops": count_flops(model) / 1e9}
+        metrics = evaluate_into(model, test_ds, labels, run_dir, split="test", extra=size_stats)
+        state = read_state(run_dir)
+        plots.plot_curves(state["history"], run_dir / "curves.png")
     return RunResult(run_dir, metrics, state["epoch"], time.time() - started)
 
 
@@ -345,12 +381,15 @@ def export_best(run_dir: Path) -> keras.Model:
     return model
 
 
-def evaluate_into(model, dataset, labels, out_dir: Path, *, split: str, suffix: str = "") -> dict:
-    """Metrics of `model` on `dataset` -> `metrics{suffix}.json` and `confusion_matrix{suffix}.png`
-    in out_dir (training writes the test split without a suffix; `zoo evaluate` uses "-<split>")."""
+def evaluate_into(model, dataset, labels, out_dir: Path, *, split: str, suffix: str = "",
+                  extra: dict | None = None) -> dict:
+    """Metrics of `model` on `dataset` (plus `extra`) -> `metrics{suffix}.json` and
+    `confusion_matrix{suffix}.png` in out_dir (training writes the test split without a
+    suffix, with the model's `params` and forward `gflops` per image; `zoo evaluate` uses
+    "-<split>")."""
     preds, targets, weights, infer_img_s = evaluation.collect_predictions(model, dataset)
     metrics = {"split": split, **evaluation.compute_metrics(preds, targets, weights, labels.artists),
-               "infer_img_s": infer_img_s, "backend": keras.backend.backend()}
+               "infer_img_s": infer_img_s, "backend": keras.backend.backend(), **(extra or {})}
     write_atomic(out_dir / f"metrics{suffix}.json", json.dumps(metrics, indent=1))
     if "artist" in preds:
         matrix = evaluation.confusion_matrix(preds, targets, weights, len(labels.artists))
