@@ -20,6 +20,7 @@ import keras
 
 import zoo
 from recipes import Recipe
+from zoo.study.flops import count_flops
 from zoo.training import evaluation, finetune, plots, precision
 from zoo.training.callbacks import (
     BEST_WEIGHTS,
@@ -35,7 +36,6 @@ from zoo.training.callbacks import (
 from zoo.training.distribute import Cluster, check_batch
 from zoo.training.losses import ScaledHuber
 from zoo.training.precision import Precision
-from zoo.study.flops import count_flops
 from zoo.training.timing import PhaseClock
 
 
