@@ -73,11 +73,15 @@ def backend(request) -> str:
     return request.param
 
 
+def synth_data(out, artists: int, per_artist: int, *extra: str):
+    """`python -m data_tools synth` into `out` at 32 px (the CLI a user runs); returns `out`."""
+    proc = run_cli(["-m", "data_tools", "synth", "--out", str(out), "--artists", str(artists),
+                    "--per-artist", str(per_artist), "--image-size", "32", *extra])
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory):
     """A synthetic dataset of 4 artists x 10 images at 32 px (32 train, 4 val, 4 test)."""
-    out = tmp_path_factory.mktemp("data") / "synth"
-    proc = run_cli(["-m", "data_tools", "synth", "--out", str(out), "--artists", "4",
-                    "--per-artist", "10", "--image-size", "32"])
-    assert proc.returncode == 0, proc.stderr
-    return out
+    return synth_data(tmp_path_factory.mktemp("data") / "synth", 4, 10)

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, backend_env, run_cli
+from tests.conftest import ROOT, backend_env, run_cli, synth_data
 
 ONE_STEP = ["--model", "vit_tiny16", "--image-size", "32", "--batch-size", "32", "--epochs", "1",
             "--augment", "none", "--dropout", "0", "--recipe", "quickstart",
@@ -57,19 +57,30 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.slow  # ~2 min; padding/sharding per process is checked fast in test_pipeline.py
-def test_two_processes_only_chief_writes(single_device_run, tiny_data, tmp_path):
+def train_two_processes(data, tmp_path, flags, *, devices_each: int, timeout: float) -> None:
+    """`zoo train` on JAX as processes 0 and 1 of one run (outputs tmp_path/run0, run1), each
+    with `devices_each` CPU devices; asserts both exit 0 (a process still running at the
+    timeout is killed)."""
     port = _free_port()
     children = []
     for pid in (0, 1):
-        args = [sys.executable, "-m", "zoo", "train", "--backend", "jax", "--data", str(tiny_data),
-                "--out", str(tmp_path / f"run{pid}"), *ONE_STEP, "--coordinator", f"127.0.0.1:{port}",
+        args = [sys.executable, "-m", "zoo", "train", "--backend", "jax", "--data", str(data),
+                "--out", str(tmp_path / f"run{pid}"), *flags, "--coordinator", f"127.0.0.1:{port}",
                 "--num-processes", "2", "--process-id", str(pid)]
-        children.append(subprocess.Popen(args, cwd=ROOT, env=backend_env("jax", **devices(1)),
+        children.append(subprocess.Popen(args, cwd=ROOT, env=backend_env("jax", **devices(devices_each)),
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    results = [(c.wait(timeout=600), c.stderr.read()) for c in children]
+    try:
+        results = [(c.wait(timeout=timeout), c.stderr.read()) for c in children]
+    finally:
+        for c in children:
+            c.kill()
     for code, err in results:
         assert code == 0, err[-3000:]
+
+
+@pytest.mark.slow  # ~2 min; padding/sharding per process is checked fast in test_pipeline.py
+def test_two_processes_only_chief_writes(single_device_run, tiny_data, tmp_path):
+    train_two_processes(tiny_data, tmp_path, ONE_STEP, devices_each=1, timeout=600)
     chief = tmp_path / "run0"
     assert json.loads((chief / "config.json").read_text())["num_devices"] == 2
     assert (chief / "metrics.json").is_file() and (chief / "model.keras").is_file()
@@ -90,11 +101,7 @@ def test_data_parallel_needs_jax(backend, tiny_data, tmp_path):
 @pytest.fixture(scope="module")
 def uneven_data(tmp_path_factory):
     """3 artists x 13 images at 32 px: 33 train, 3 val, 3 test (no split divides by 8)."""
-    out = tmp_path_factory.mktemp("uneven") / "synth"
-    proc = run_cli(["-m", "data_tools", "synth", "--out", str(out), "--artists", "3",
-                    "--per-artist", "13", "--image-size", "32"])
-    assert proc.returncode == 0, proc.stderr
-    return out
+    return synth_data(tmp_path_factory.mktemp("uneven") / "synth", 3, 13)
 
 
 UNEVEN = [*ONE_STEP[:4], "--batch-size", "8", *ONE_STEP[6:]]
@@ -106,21 +113,7 @@ def test_two_processes_two_devices_each_on_uneven_splits(uneven_data, tmp_path):
     """Padding with weight-0 rows: equal steps per process (no hang at the end of the
     epoch), equal slices per device (no 'partitioned 2 times' error), and the chief's
     test evaluation counts the 3 real test images only."""
-    port = _free_port()
-    children = []
-    for pid in (0, 1):
-        args = [sys.executable, "-m", "zoo", "train", "--backend", "jax", "--data", str(uneven_data),
-                "--out", str(tmp_path / f"run{pid}"), *UNEVEN, "--coordinator", f"127.0.0.1:{port}",
-                "--num-processes", "2", "--process-id", str(pid)]
-        children.append(subprocess.Popen(args, cwd=ROOT, env=backend_env("jax", **devices(2)),
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    try:
-        results = [(c.wait(timeout=300), c.stderr.read()) for c in children]
-    finally:
-        for c in children:
-            c.kill()
-    for code, err in results:
-        assert code == 0, err[-3000:]
+    train_two_processes(uneven_data, tmp_path, UNEVEN, devices_each=2, timeout=300)
     chief = tmp_path / "run0"
     assert json.loads((chief / "config.json").read_text())["num_devices"] == 4
     assert json.loads((chief / "metrics.json").read_text())["n_images"] == 3

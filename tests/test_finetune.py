@@ -4,7 +4,7 @@ starting from an earlier run, and the offline ImageNet error (torch backend, 32 
 import json
 
 import pytest
-from conftest import run_cli, run_on_backend
+from conftest import run_cli, run_on_backend, synth_data
 
 
 def test_freeze_then_unfreeze_keeps_backbone_and_bn_statistics(tiny_data):
@@ -121,10 +121,7 @@ def test_resume_in_frozen_phase_and_after(tiny_data, tmp_path):
 
 
 def test_weights_from_run_replaces_heads_with_other_labels(tiny_data, tmp_path):
-    other = tmp_path / "other"
-    proc = run_cli(["-m", "data_tools", "synth", "--out", str(other), "--artists", "3",
-                    "--per-artist", "6", "--image-size", "32", "--seed", "5"])
-    assert proc.returncode == 0, proc.stderr
+    other = synth_data(tmp_path / "other", 3, 6, "--seed", "5")
     out = run_on_backend("torch", f"""
         import json
         import numpy as np, zoo
