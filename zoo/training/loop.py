@@ -239,12 +239,12 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
     step_batch = images_per_step(recipe)
     check_batch(step_batch, cluster)
     shape = zoo.check_input_shape(recipe.model, (recipe.image_size, recipe.image_size, 3))
-    if not (resume and read_state(run_dir)):
+    # With --resume and no finished epoch yet, the run starts over in the same folder.
+    state = read_state(run_dir) if resume else None
+    if not state:
         finetune.check_weights(recipe, shape)  # offline ImageNet etc.: one line before any data is read
     with clock.timed("data"):
         rows = load_rows(data_dir)
-    # With --resume and no finished epoch yet, the run starts over in the same folder.
-    state = read_state(run_dir) if resume else None
     if not resume and (run_dir / "config.json").exists():
         raise ValueError(f"run folder {run_dir} already holds a run; pass --resume or another --out")
     if cluster.is_chief:
@@ -358,21 +358,21 @@ def finish(run_dir: Path, data_dir, labels, size, batch_size, started, clock: Ph
     """Export the best model, evaluate it on the test split, and draw the pictures."""
     from data_tools.pipeline import make_dataset
 
+    state = read_state(run_dir)
     with clock.timed("export"):
-        model = export_best(run_dir)
+        model = export_best(run_dir, state)
     with clock.timed("test"):
         test_ds = make_dataset(data_dir, "test", labels, image_size=size, batch_size=batch_size)
         size_stats = {"params": int(model.count_params()), "gflops": count_flops(model) / 1e9}
         metrics = evaluate_into(model, test_ds, labels, run_dir, split="test", extra=size_stats)
-        state = read_state(run_dir)
         plots.plot_curves(state["history"], run_dir / "curves.png")
     return RunResult(run_dir, metrics, state["epoch"], time.time() - started)
 
 
-def export_best(run_dir: Path) -> keras.Model:
-    """`RUN/model.keras`: the last checkpoint's architecture with the best epoch's weights,
-    without optimizer state (a third of an Adam checkpoint's size). Returns the model."""
-    state = read_state(run_dir)
+def export_best(run_dir: Path, state: dict) -> keras.Model:
+    """`RUN/model.keras`: the architecture of the checkpoint `state` (checkpoints/state.json)
+    names, with the best epoch's weights, without optimizer state (a third of an Adam
+    checkpoint's size). Returns the model."""
     model = zoo.load_model(run_dir / "checkpoints" / state["checkpoint"], compile=False)
     load_weights(model, run_dir / "checkpoints" / BEST_WEIGHTS)
     tmp = run_dir / "model.tmp.keras"  # keras wants a .keras suffix
