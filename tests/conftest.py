@@ -56,6 +56,22 @@ def run_on_backend(backend: str, code: str, timeout: float = 600, **env) -> dict
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def run_child(backend: str, target: str, timeout: float = 600, env: dict | None = None, **kwargs):
+    """Call `tests.child.<target>` ("module:function") with `kwargs` under KERAS_BACKEND=backend
+    in a fresh process; returns the function's JSON result. A non-zero exit fails the test."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.child", target, json.dumps(kwargs)],
+        env=backend_env(backend, **(env or {})),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"[{backend}] {target} exit {proc.returncode}\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def run_cli(args: list[str], backend: str = "jax", timeout: float = 600, cwd=None, **env):
     """Run `python <args>` (e.g. ["-m", "zoo", "train", ...]); returns CompletedProcess."""
     return subprocess.run(
