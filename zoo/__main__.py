@@ -1,4 +1,4 @@
-"""`python -m zoo ...` (see zoo/cli.py)."""
+"""`python -m zoo ...` (see zoo/cli/__init__.py)."""
 
 import sys
 

@@ -1,0 +1,15 @@
+"""Closest works by cosine similarity."""
+
+# TEMPORARY pass-through (restructure in progress): the library module still parses its own
+# arguments; `zoo.cli.main` hands it the raw argv.
+ADD_HELP = False
+
+
+def add_arguments(p) -> None:
+    pass
+
+
+def run_argv(argv: list[str]) -> int:
+    from zoo.similar import main_similar
+
+    return int(main_similar(argv) or 0)
