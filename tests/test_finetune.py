@@ -4,45 +4,12 @@ starting from an earlier run, and the offline ImageNet error (torch backend, 32 
 import json
 
 import pytest
-from conftest import run_cli, run_on_backend, synth_data
+
+from tests.conftest import run_child, run_cli, synth_data
 
 
 def test_freeze_then_unfreeze_keeps_backbone_and_bn_statistics(tiny_data):
-    out = run_on_backend("torch", """
-        import json
-        import numpy as np, keras, zoo
-        from recipes import Recipe
-        from zoo.training import finetune
-        from zoo.training.loop import compile_model
-
-        keras.utils.set_random_seed(0)
-        model = zoo.build("efficientnet_b0", tasks={"artist": 3}, input_shape=(32, 32, 3))
-        # accumulate=2: 2 steps, 1 update per epoch; the schedule counts steps (`_iterations`)
-        recipe = Recipe(model="efficientnet_b0", epochs=2, freeze_epochs=1, lr=1e-3, schedule="cosine",
-                        optimizer="adam", backbone_lr_scale=0.1, accumulate=2)
-        net = finetune.backbone_of(model)
-        x = np.random.default_rng(0).uniform(0, 255, (16, 32, 32, 3)).astype("float32")
-        y = {"artist": keras.utils.to_categorical(np.arange(16) % 3, 3)}
-        snap = lambda: [np.array(w) for w in net.weights]   # trainable + BN moving statistics
-        finetune.freeze_backbone(model, True)
-        compile_model(model, recipe, steps_per_epoch=2)
-        head0, before = np.array(model.get_layer("artist").weights[0]), snap()
-        model.fit(x, y, batch_size=8, epochs=1, verbose=0)
-        frozen_same = all(np.array_equal(a, b) for a, b in zip(before, snap()))
-        head_moved = not np.array_equal(head0, np.array(model.get_layer("artist").weights[0]))
-        lr_end_phase1 = float(model.optimizer.learning_rate)
-        updates = int(model.optimizer.iterations)
-        finetune.freeze_backbone(model, False)
-        compile_model(model, recipe, steps_per_epoch=2, previous=model.optimizer)
-        lr_start_phase2 = float(model.optimizer.learning_rate)
-        moving = [i for i, w in enumerate(net.weights) if "moving_mean" in w.path]
-        model.fit(x, y, batch_size=8, epochs=1, verbose=0)
-        after = snap()
-        print(json.dumps({"frozen_same": frozen_same, "head_moved": head_moved,
-                          "n_bn": len(moving), "lr1": lr_end_phase1, "lr2": lr_start_phase2,
-                          "bn_moved": sum(not np.array_equal(before[i], after[i]) for i in moving),
-                          "optimizer": type(model.optimizer).__name__, "updates": updates}))
-    """)
+    out = run_child("torch", "finetune:freeze_then_unfreeze")
     assert out["frozen_same"] and out["head_moved"] and out["updates"] == 1
     assert out["n_bn"] > 10 and out["bn_moved"] == out["n_bn"]  # unfrozen: BN statistics update
     assert out["lr2"] == pytest.approx(out["lr1"], rel=1e-6)  # the schedule continues, in steps
@@ -50,30 +17,7 @@ def test_freeze_then_unfreeze_keeps_backbone_and_bn_statistics(tiny_data):
 
 
 def test_layer_decay_scales_updates_and_survives_saving(tmp_path):
-    out = run_on_backend("torch", f"""
-        import json
-        import numpy as np, keras, zoo
-        from recipes import Recipe
-        from zoo.training import finetune
-        from zoo.training.loop import compile_model
-
-        keras.utils.set_random_seed(0)
-        model = zoo.build("vit_tiny16", tasks={{"artist": 3}}, input_shape=(32, 32, 3))
-        recipe = Recipe(model="vit_tiny16", optimizer="adam", lr=1e-3, schedule="plateau",
-                        clipnorm=None, layer_decay=0.8, backbone_lr_scale=0.1)
-        compile_model(model, recipe, steps_per_epoch=1)
-        x = np.random.default_rng(0).uniform(0, 255, (8, 32, 32, 3)).astype("float32")
-        y = {{"artist": keras.utils.to_categorical(np.arange(8) % 3, 3)}}
-        before = {{v.path: np.array(v) for v in model.trainable_variables}}
-        model.fit(x, y, batch_size=8, epochs=1, verbose=0)   # one Adam step: |update| = lr x factor
-        step = {{v.path: float(np.abs(np.array(v) - before[v.path]).max()) for v in model.trainable_variables}}
-        model.save("{tmp_path}/m.keras")
-        loaded = zoo.load_model("{tmp_path}/m.keras")
-        print(json.dumps({{"step": step, "scales": model.optimizer.lr_scales,
-                          "loaded": type(loaded.optimizer).__name__,
-                          "same_scales": loaded.optimizer.lr_scales == model.optimizer.lr_scales,
-                          "iterations": int(loaded.optimizer.iterations)}}))
-    """)
+    out = run_child("torch", "finetune:layer_decay_step", out=str(tmp_path))
     step, lr = out["step"], 1e-3
     assert step["artist/dense/kernel"] == pytest.approx(lr, rel=1e-2)
     # ViT-Ti: 12 blocks; block i sits at depth i+1 of L+1 = 13 -> lr x 0.1 x 0.8^(12 - i)
@@ -87,30 +31,7 @@ def test_layer_decay_scales_updates_and_survives_saving(tmp_path):
 def test_resume_in_frozen_phase_and_after(tiny_data, tmp_path):
     """Killed after epoch 1 (frozen) and after epoch 3 (unfrozen): each resume picks the right
     phase and continues the learning-rate schedule at the global step."""
-    out = run_on_backend("torch", f"""
-        import json
-        import numpy as np, keras, zoo
-        from recipes import Recipe
-        from zoo.training import finetune
-        from zoo.training.loop import make_schedule, train
-
-        recipe = Recipe(model="vit_tiny16", image_size=32, batch_size=16, optimizer="adamw", lr=1e-3,
-                        weight_decay=0.05, schedule="cosine", freeze_epochs=2, layer_decay=0.75,
-                        augment="none")
-        run, info = "{tmp_path}/run", {{}}
-        for epochs in (1, 3, 4):
-            train(recipe.replace(epochs=epochs), backend="torch", data_dir="{tiny_data}", run_dir=run,
-                  resume=epochs > 1, verbose=0)
-            state = json.load(open(run + "/checkpoints/state.json"))
-            model = zoo.load_model(run + "/checkpoints/" + state["checkpoint"])
-            opt = model.optimizer
-            want = float(make_schedule(recipe.replace(epochs=epochs), 2)(2 * state["epoch"]))
-            info[epochs] = {{"trainable": finetune.backbone_of(model).trainable,
-                            "offset": getattr(opt._learning_rate, "offset", None),
-                            "iterations": int(opt.iterations), "scales": len(opt.lr_scales),
-                            "lr": state["history"][-1]["learning_rate"], "want": want}}
-        print(json.dumps(info))
-    """)
+    out = run_child("torch", "finetune:resume_across_phases", data=str(tiny_data), run=str(tmp_path / "run"))
     e1, e3, e4 = out["1"], out["3"], out["4"]
     assert not e1["trainable"] and e1["offset"] is None
     # resumed in the frozen phase: epoch 2 still frozen (2 x 2 steps), then unfrozen at epoch 3
@@ -122,32 +43,8 @@ def test_resume_in_frozen_phase_and_after(tiny_data, tmp_path):
 
 def test_weights_from_run_replaces_heads_with_other_labels(tiny_data, tmp_path):
     other = synth_data(tmp_path / "other", 3, 6, "--seed", "5")
-    out = run_on_backend("torch", f"""
-        import json
-        import numpy as np, zoo
-        from data_tools.pipeline import LabelSpace, load_rows
-        from zoo.training import finetune
-        from zoo.training.loop import head_tasks
-
-        def build(data):
-            labels = LabelSpace.from_rows(load_rows(data))
-            return zoo.build("vit_tiny16", tasks=head_tasks(labels), input_shape=(32, 32, 3),
-                             target_scaling={{"year": (labels.year_mean, labels.year_std)}})
-        source = build("{tiny_data}")
-        source.save("{tmp_path}/model.keras")
-        same, other = build("{tiny_data}"), build("{other}")
-        kept_same = finetune.load_run_weights(same, "{tmp_path}/model.keras")
-        kept_other = finetune.load_run_weights(other, "{tmp_path}/model.keras")
-        equal = all(np.array_equal(a, b) for a, b in zip(finetune.backbone_of(source).get_weights(),
-                                                          finetune.backbone_of(other).get_weights()))
-        try:
-            finetune.load_run_weights(zoo.build("vit_tiny16", input_shape=(64, 64, 3)),
-                                      "{tmp_path}/model.keras")
-            error = None
-        except ValueError as exc:
-            error = str(exc)
-        print(json.dumps({{"same": kept_same, "other": kept_other, "equal": equal, "error": error}}))
-    """)
+    out = run_child("torch", "finetune:load_run_weights", data=str(tiny_data), other=str(other),
+                    out=str(tmp_path))
     assert sorted(out["same"]) == ["artist", "movement", "year"]
     assert out["other"] == [] and out["equal"]  # backbone copied, every head fresh
     assert "cls_position/position" in out["error"] and "--image-size" in out["error"]

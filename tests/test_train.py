@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, backend_env, run_cli, run_on_backend
+from tests.conftest import ROOT, backend_env, run_child, run_cli
 from zoo.training.timing import PHASES
 
 # The cheapest zoo model at the smallest size it takes, on a tiny synthetic set.
@@ -212,18 +212,7 @@ def test_evaluate_model_without_movement_head_on_one_movement_data(tiny_data, tm
         writer = csv.DictWriter(f, list(rows[0]))
         writer.writeheader()
         writer.writerows({**r, "movement": "Baroque"} for r in rows)
-    report = run_on_backend("torch", f"""
-        import json, zoo
-        from data_tools.pipeline import LabelSpace, load_rows
-        from zoo.cli import main
-        from zoo.training.loop import head_tasks
-        labels = LabelSpace.from_rows(load_rows({str(data)!r}))  # what training builds: no movement head
-        model = zoo.build("vit_tiny16", tasks=head_tasks(labels), input_shape=(32, 32, 3))
-        model.save({str(tmp_path / "model.keras")!r})
-        code = main(["evaluate", {str(tmp_path / "model.keras")!r}, "--data", {str(data)!r},
-                     "--split", "val", "--backend", "torch"])
-        print(json.dumps({{"code": code, "heads": model.output_names}}))
-    """)
+    report = run_child("torch", "training:evaluate_without_movement_head", data=str(data), out=str(tmp_path))
     assert report == {"code": 0, "heads": ["artist", "year"]}
     assert json.loads((tmp_path / "metrics-val.json").read_text())["n_images"] == 4
 
@@ -231,22 +220,25 @@ def test_evaluate_model_without_movement_head_on_one_movement_data(tiny_data, tm
 def test_plateau_patience_counts_across_resume(tmp_path):
     import keras
 
-    from zoo.training.callbacks import ResumablePlateau, RunCheckpoint, read_state
+    from zoo.run_folder import RunFolder
+    from zoo.training.callbacks import ResumablePlateau, RunCheckpoint
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(keras.optimizers.SGD(1e-9), "mse")  # the loss never improves by min_delta
     x, y = np.ones((4, 2), "float32"), np.zeros((4, 1), "float32")
 
+    folder = RunFolder(tmp_path)
+
     def fit(start, stop, state):
         plateau = ResumablePlateau(monitor="loss", factor=0.5, patience=3, min_lr=0.0,
-                                   restored=(state or {}).get("plateau"))
+                                   restored=state.plateau if state else None)
         model.fit(x, y, epochs=stop, initial_epoch=start, verbose=0,
-                  callbacks=[plateau, RunCheckpoint(tmp_path, "loss", plateau, state)])
+                  callbacks=[plateau, RunCheckpoint(folder, "loss", plateau, state)])
 
     fit(0, 2, None)  # epoch 1 sets the best, epoch 2: wait 1
-    assert read_state(tmp_path)["plateau"]["wait"] == 1
-    fit(2, 4, read_state(tmp_path))  # a fresh callback, as after --resume: wait 2, then 3 -> reduce
+    assert folder.read_state().plateau["wait"] == 1
+    fit(2, 4, folder.read_state())  # a fresh callback, as after --resume: wait 2, then 3 -> reduce
     lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
     assert lr == pytest.approx(0.5e-9, rel=1e-3)
 
@@ -306,9 +298,7 @@ def test_user_errors_are_one_line_exit_2(args, message, tmp_path):
     (empty / "manifest.csv").write_text("image_id,path,artist,year,movement,split,sha1,source\n")
     lambda_file = tmp_path / "lambda.keras"
     if "{lambda}" in args:
-        code = ("import keras; i = keras.Input((4,)); "
-                f"keras.Model(i, keras.layers.Lambda(lambda t: t * 2)(i)).save({str(lambda_file)!r})")
-        subprocess.run([sys.executable, "-c", code], env=backend_env("jax"), check=True)
+        run_child("jax", "training:save_lambda_model", path=str(lambda_file))
     args = [a.replace("{empty}", str(empty)).replace("{lambda}", str(lambda_file)) for a in args]
     proc = run_cli(["-m", "zoo", *args])
     assert proc.returncode == 2, proc.stderr[-2000:]

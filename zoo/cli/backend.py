@@ -5,7 +5,6 @@ for commands that take a saved model and for `train --resume --out RUN`, the
 backend the run recorded (its `config.json`); else DEFAULT_BACKEND.
 """
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -22,11 +21,10 @@ def add_backend_flag(parser) -> None:
 
 
 def recorded_backend(run_dir) -> str | None:
-    """The backend recorded in `run_dir/config.json`, or None."""
-    try:
-        backend = json.loads((Path(run_dir) / "config.json").read_text()).get("backend")
-    except (OSError, ValueError, AttributeError):
-        return None
+    """The backend the run in `run_dir` recorded (`RunFolder`), or None."""
+    from zoo.run_folder import RunFolder
+
+    backend = RunFolder(run_dir).recorded_backend()
     return backend if backend in BACKENDS else None
 
 

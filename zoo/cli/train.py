@@ -7,6 +7,11 @@ from pathlib import Path
 from data_tools.usage import UsageError
 
 NEEDS_BACKEND = True
+# Recipe fields with a `train` flag of the same name: each may be omitted with --resume
+# (its value comes from config.json); given, it must agree.
+RECIPE_FLAGS = ("model", "epochs", "image_size", "batch_size", "lr", "augment", "mix",
+                "image_filter", "weights", "precision", "accumulate", "dropout",
+                "freeze_epochs", "backbone_lr_scale", "layer_decay")
 
 
 def add_arguments(p) -> None:
@@ -47,8 +52,6 @@ def add_arguments(p) -> None:
 
 def _recipe_flags(args) -> dict:
     """Recipe field -> flag value (None where the flag was not given)."""
-    from zoo.training.resume import RECIPE_FLAGS
-
     return {field: getattr(args, field) for field in RECIPE_FLAGS}
 
 
@@ -69,19 +72,19 @@ def _resolve_recipe(args):
 
 
 def run(args) -> int:
+    from zoo.run_folder import RunFolder
     from zoo.training import distribute
 
     cluster = distribute.setup(args.backend, args.distribute, args.coordinator,
                                args.num_processes, args.process_id)
     if args.resume and not args.out:
         raise UsageError("--resume needs --out RUN (the run folder to continue)")
-    from zoo.training import resume
-
-    plan = args.resume and resume.plan(Path(args.out), _recipe_flags(args), recipe_name=args.recipe,
-                                       data=args.data, seed=args.seed, backend=args.backend)
+    folder = RunFolder(args.out) if args.out else None
+    plan = args.resume and folder.resume_plan(flags=_recipe_flags(args), recipe_name=args.recipe,
+                                              data=args.data, seed=args.seed, backend=args.backend)
     if plan and plan.finished:
         print(f"run {args.out} is finished ({plan.epochs_done} epochs, test metrics in "
-              f"{Path(args.out) / 'metrics.json'}); pass --epochs N > {plan.epochs_done} to train longer")
+              f"{folder.metrics_path()}); pass --epochs N > {plan.epochs_done} to train longer")
         return 0
     if plan:
         name, recipe, args.data, args.seed = "recorded", plan.recipe, plan.data_dir, plan.seed

@@ -26,6 +26,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from data_tools.files import write_atomic
 from zoo.backend_select import BACKENDS
 from zoo.cli import Parser, UsageError
 from zoo.heads import DEFAULT_TASKS
@@ -433,9 +434,7 @@ def run(args) -> dict:
         "results": results,
         "runtimes": report_runtimes,
     }
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=1))
-    os.replace(tmp, out)
+    write_atomic(out, json.dumps(report, indent=1))
     what = "peak memory of a training step" if args.memory_only else f"median of {args.steps} steps"
     title = f"bench: {what}, jit {args.jit}; {cpu_model}, load {os.getloadavg()[0]:.1f} ({out})"
     console.print(_table(results, title, args.memory_only))

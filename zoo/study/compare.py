@@ -24,8 +24,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from data_tools.files import write_atomic
 from zoo.backend_select import BACKENDS
 from zoo.cli import Parser, UsageError
+from zoo.run_folder import RunFolder
 from zoo.study import agreement, leaderboard
 from zoo.study.child import child_env, run_child
 from zoo.study.options import check_backends, comma_list, keep_settings, study_console
@@ -82,8 +84,8 @@ def _cell_row(run: Path, model: str, backend: str, res) -> dict:
         reason = res.last_error.removeprefix("error: ") or f"exit {res.returncode}"
         return {**row, "status": f"failed: {reason}"}
     try:
-        metrics = json.loads((run / "metrics.json").read_text())
-        timings = json.loads((run / "timings.json").read_text())
+        metrics = json.loads(RunFolder(run).metrics_path().read_text())
+        timings = json.loads(RunFolder(run).timings_path.read_text())
     except (OSError, ValueError) as exc:  # exit 0 but no usable run folder
         return {**row, "status": f"failed: {str(exc).splitlines()[0]}"}
     row.update({k: timings[k] for k in ("train_img_s", "total_s", "phases_s")})
@@ -110,7 +112,7 @@ def run_cell(out: Path, model: str, backend: str, args, data: Path) -> tuple[dic
     load = os.getloadavg()[0]  # other jobs on the machine make throughput noisy
     res = run_child(cmd, env=child_env(backend), log_path=run / "train.log", timeout_s=args.cell_timeout)
     row = {**_cell_row(run, model, backend, res), "loadavg_1m_before": load}
-    result.write_text(json.dumps(row, indent=1))
+    write_atomic(result, json.dumps(row, indent=1))
     return row, True
 
 

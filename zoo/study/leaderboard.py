@@ -1,11 +1,11 @@
 """The compare leaderboard: one row per model x backend cell -> CSV, Markdown, plot and a rich table."""
 
 import csv
-import os
 from pathlib import Path
 
 from rich.table import Table
 
+from data_tools.files import atomic_path
 from zoo.training.timing import PHASES
 
 COLUMNS = ("model", "backend", "params", "gflops", "train_img_s", "infer_img_s", "artist_top1",
@@ -36,15 +36,13 @@ def _fmt(column: str, value) -> str:
 
 def write_csv(rows: list[dict], path: Path) -> None:
     """`path` with exactly `COLUMNS`; numbers rounded, missing values empty; atomic."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as f:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(COLUMNS)
         for row in rows:
             writer.writerow("" if row.get(c) is None else
                             row[c] if c in ("model", "backend", "status", "params") else
                             round(row[c], _DIGITS[c]) for c in COLUMNS)
-    os.replace(tmp, path)
 
 
 def markdown_table(rows: list[dict]) -> str:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from zoo.cli import Parser
+from zoo.run_folder import RunFolder
 from zoo.study.options import keep_settings
 
 # What the check trains (measured on a 2-core CPU, see README "Fine-tuning").
@@ -92,7 +93,7 @@ def run(args) -> dict:
     keep_settings(out, {**settings, "backend": backend}, name="settings.json")
     source, targets = make_sets(out, args)
     base = Recipe(**{**SOURCE, "model": args.model, "image_size": args.image_size})
-    pretrained = str(out / "pretrain" / "model.keras")
+    pretrained = str(RunFolder(out / "pretrain").model_path)
     arms = {"pretrain": (source, base.replace(epochs=args.source_epochs), args.seed)}
     for e, target in enumerate(targets):
         arms[f"finetune_{e}"] = (target, base.replace(epochs=args.epochs, weights=pretrained,
@@ -115,13 +116,14 @@ def _train_arm(run_dir: Path, data: Path, recipe, seed: int, backend: str) -> fl
     """Train one arm into `run_dir` (resuming a killed one) unless it finished; its test top-1."""
     from zoo.training.loop import train
 
-    if not (run_dir / "metrics.json").is_file():
+    folder = RunFolder(run_dir)
+    if not folder.metrics_path().is_file():
         print(f"transfer-check: {run_dir.name} ({recipe.model}, {recipe.epochs} epochs, {data.name})", flush=True)
         started = time.time()
         train(recipe, backend=backend, data_dir=data, run_dir=run_dir,
-              resume=(run_dir / "config.json").is_file(), seed=seed, verbose=0)
+              resume=folder.holds_run(), seed=seed, verbose=0)
         print(f"transfer-check: {run_dir.name} done in {time.time() - started:.0f} s", flush=True)
-    return json.loads((run_dir / "metrics.json").read_text())["artist_top1"]
+    return json.loads(folder.metrics_path().read_text())["artist_top1"]
 
 
 def main(argv) -> int:

@@ -1,36 +1,13 @@
 """Callbacks that keras.callbacks lacks: a divergence guard, a crash-safe run checkpoint,
 a resumable ReduceLROnPlateau and a one-line-per-epoch log."""
 
-import csv
-import json
 import math
-import os
 import sys
 import time
-from pathlib import Path
 
 import keras
-import numpy as np
 
-BEST_WEIGHTS = "best.weights.npz"  # in RUN/checkpoints: the weights of the best epoch
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so a reader sees the old file or the new one, never half of it."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def write_csv_atomic(path: Path, rows: list[dict]) -> None:
-    """Atomically write dict rows as CSV (columns: union of keys, first row's order first)."""
-    columns = list(dict.fromkeys(k for row in rows for k in row))
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
+from zoo.run_folder import RunFolder, RunState
 
 
 class DivergenceGuard(keras.callbacks.Callback):
@@ -87,52 +64,39 @@ class RunCheckpoint(keras.callbacks.Callback):
     `keras.callbacks.ModelCheckpoint` neither writes atomically nor keeps the
     history and scheduler state a resumed run needs.
 
-    After every finished epoch with a finite loss, in this order:
-      1. `checkpoints/epoch_NNNN.keras` (model + optimizer state), via a temp file;
-      2. `checkpoints/best.weights.npz` (weights only) when `monitor` improved;
-      3. `history.csv` (one row per epoch, `epoch` 1-based);
-      4. `checkpoints/state.json`, the commit point naming the checkpoint;
-      5. the previous epoch's file is deleted.
+    After every finished epoch with a finite loss, in this order (`RunFolder` names the files):
+      1. the epoch checkpoint (model + optimizer state);
+      2. the best weights (weights only) when `monitor` improved;
+      3. history.csv (one row per epoch, `epoch` 1-based);
+      4. state.json, the commit point naming the checkpoint;
+      5. the previous epoch's checkpoint is deleted.
     A run killed at any moment resumes from the checkpoint in state.json, so
     the folder holds one resumable checkpoint and one weights file.
     """
 
-    def __init__(self, run_dir, monitor="val_loss", plateau=None, state=None):
+    def __init__(self, folder: RunFolder, monitor="val_loss", plateau=None, state: RunState | None = None):
         super().__init__()
-        self.run_dir = Path(run_dir)
-        self.ckpt_dir = self.run_dir / "checkpoints"
-        self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
         self.monitor = monitor
         self.plateau = plateau
-        state = state or {}
-        self.history = list(state.get("history", []))
-        self.best = state.get("best", math.inf)
+        self.history = list(state.history) if state else []
+        self.best = state.best if state else math.inf
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {k: float(v) for k, v in (logs or {}).items()}
         if not math.isfinite(logs.get("loss", math.nan)):
             return  # never checkpoint a diverged model
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        name = f"epoch_{epoch + 1:04d}.keras"
-        self._save(self.ckpt_dir / name)
+        name = self.folder.save_checkpoint(self.model, epoch + 1)
         value = logs.get(self.monitor, logs["loss"])
         if value < self.best:
             self.best = value
-            save_weights(self.model, self.ckpt_dir / BEST_WEIGHTS)
+            self.folder.save_best(self.model)
         self.history.append({"epoch": epoch + 1, **logs})
-        write_csv_atomic(self.run_dir / "history.csv", self.history)
-        state = {"epoch": epoch + 1, "checkpoint": name, "best": self.best, "history": self.history}
-        if self.plateau is not None:
-            state["plateau"] = self.plateau.state()
-        write_atomic(self.ckpt_dir / "state.json", json.dumps(state, indent=1))
-        for old in self.ckpt_dir.glob("epoch_*.keras"):
-            if old.name != name:
-                old.unlink()
-
-    def _save(self, path: Path):
-        tmp = path.with_name(path.stem + ".tmp.keras")  # keras wants a .keras suffix
-        self.model.save(tmp)
-        os.replace(tmp, path)
+        self.folder.write_history(self.history)
+        plateau = self.plateau.state() if self.plateau is not None else None
+        self.folder.write_state(RunState(epoch + 1, name, self.best, self.history, plateau))
+        self.folder.prune_checkpoints(keep=name)
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -155,30 +119,6 @@ class EpochLog(keras.callbacks.Callback):
         lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         print(f"epoch {epoch + 1}/{self.epochs} {time.perf_counter() - self._start:.1f}s {values} "
               f"lr={lr:.4g}", file=self.stream or sys.stdout, flush=True)
-
-
-def save_weights(model: keras.Model, path: Path) -> None:
-    """`model.get_weights()` (no optimizer state) as an .npz, atomically.
-
-    Hand-written: Keras 3's `model.save_weights` also stores the variables of the
-    optimizer the model tracks, as large as a full Adam checkpoint.
-    """
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, *model.get_weights())
-    os.replace(tmp, path)
-
-
-def load_weights(model: keras.Model, path: Path) -> None:
-    """Set `model`'s weights from a `save_weights` file."""
-    with np.load(path) as arrays:
-        model.set_weights([arrays[f"arr_{i}"] for i in range(len(arrays.files))])
-
-
-def read_state(run_dir) -> dict | None:
-    """The committed state of a run folder, or None if no epoch has finished."""
-    path = Path(run_dir) / "checkpoints" / "state.json"
-    return json.loads(path.read_text()) if path.exists() else None
 
 
 class ThroughputMeter(keras.callbacks.Callback):

@@ -181,19 +181,6 @@ def freeze_backbone(model: keras.Model, frozen: bool) -> None:
     backbone_of(model).trainable = not frozen
 
 
-def resume_frozen(model, recipe, state: dict, steps_per_epoch: int, compile_fn) -> None:
-    """Re-freeze and recompile a checkpoint of the frozen phase (Keras 3.15 restores
-    `trainable=False` on most layers but not on MultiHeadAttention's inner projections,
-    so the loaded optimizer is built for the wrong variables and drops its state).
-
-    The heads' optimizer moments restart; the schedule continues at the global step
-    and a plateau-reduced learning rate from `state["history"]`.
-    """
-    freeze_backbone(model, True)
-    lr = state["history"][-1].get("learning_rate", recipe.lr) if state.get("history") else recipe.lr
-    compile_fn(model, recipe, steps_per_epoch, resumed_at=(state["epoch"] * steps_per_epoch, lr))
-
-
 def freeze_epochs(recipe) -> int:
     """Epochs of the frozen phase, capped at the run's epochs."""
     if recipe.freeze_epochs < 0:

@@ -5,10 +5,8 @@ with Keras callbacks. Data comes from `data_tools.pipeline` (tf.data, which
 feeds all three backends).
 """
 
-import dataclasses
 import json
 import math
-import platform
 import shutil
 import sys
 import tempfile
@@ -19,23 +17,21 @@ from pathlib import Path
 import keras
 
 import zoo
+from data_tools.files import write_atomic
 from recipes import Recipe
+from zoo.run_folder import RunFolder, RunState
 from zoo.study.flops import count_flops
-from zoo.training import evaluation, finetune, plots, precision
+from zoo.training import evaluation, finetune, plots
 from zoo.training.callbacks import (
-    BEST_WEIGHTS,
     DivergenceGuard,
     EpochLog,
     ResumablePlateau,
     RunCheckpoint,
     ThroughputMeter,
-    load_weights,
-    read_state,
-    write_atomic,
 )
 from zoo.training.distribute import Cluster, check_batch
 from zoo.training.losses import ScaledHuber
-from zoo.training.precision import Precision
+from zoo.training.plan import Start, plan
 from zoo.training.timing import PhaseClock
 
 
@@ -74,46 +70,12 @@ def make_schedule(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.sche
     )
 
 
-def fit_warmup(recipe: Recipe) -> Recipe:
-    """`recipe` with its cosine warm-up cut to half the run when it would take longer,
-    so a short run still reaches the peak learning rate; says so on stderr."""
-    if recipe.schedule != "cosine" or recipe.warmup_epochs <= recipe.epochs / 2:
-        return recipe
-    warmup = recipe.epochs / 2
-    print(f"warning: {recipe.epochs} epoch(s) are too few for the recipe's {recipe.warmup_epochs:g} "
-          f"warm-up epochs; warm-up shortened to {warmup:g} so the peak lr {recipe.lr:g} is reached",
-          file=sys.stderr, flush=True)
-    return recipe.replace(warmup_epochs=warmup)
-
-
-def check_resumable(recipe: Recipe, recorded: dict, run_dir) -> Recipe:
-    """`recipe` with the run's recorded warm-up; ValueError unless it is the recorded
-    recipe otherwise (only `epochs` may differ)."""
-    recorded = {**Recipe().to_dict(), **recorded}  # fields added since the run began: their defaults
-    differ = [k for k, v in recipe.to_dict().items()
-              if k not in ("epochs", "warmup_epochs") and recorded.get(k) != v]
-    if differ:
-        raise ValueError(f"run {run_dir} was trained with another recipe ({', '.join(differ)} differ); "
-                         f"a resumed run keeps its recipe, only epochs may change")
-    return recipe.replace(warmup_epochs=recorded["warmup_epochs"])
-
-
 def images_per_step(recipe: Recipe) -> int:
     """Images in one training step: `batch_size / accumulate` (one update per `batch_size`)."""
     if recipe.accumulate < 1 or recipe.batch_size % recipe.accumulate:
         raise ValueError(f"--batch-size {recipe.batch_size} must be divisible by --accumulate "
                          f"{recipe.accumulate} (each step takes batch-size / accumulate images)")
     return recipe.batch_size // recipe.accumulate
-
-
-def run_precision(recipe: Recipe, recorded: dict | None) -> Precision:
-    """The precision of a run: a resumed run's recorded one (its checkpoint computes in that
-    policy, whatever this machine's `auto` says), else `recipe.precision` resolved here."""
-    if recorded and "precision" in recorded:
-        kept = recorded["precision"]
-        name = {v: k for k, v in precision.POLICIES.items()}[kept["policy"]]
-        return Precision(kept["requested"], name, kept["policy"], f"recorded: {kept['reason']}")
-    return precision.resolve(recipe.precision)
 
 
 def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
@@ -141,7 +103,7 @@ def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int, prev
 
     Fine-tuning recipes get per-variable learning rates (`finetune.scaled_optimizer`);
     `previous`: the frozen phase's optimizer, whose schedule the new one continues;
-    `resumed_at`: (global step, lr) of a resumed frozen phase (`finetune.resume_frozen`).
+    `resumed_at`: (global step, lr) of a resumed frozen phase (`_restore_model`).
 
     Each head's loss is the mean over the samples whose label is known (sample
     weight > 0), so missing labels change neither a head's scale nor `val_loss`.
@@ -169,23 +131,6 @@ def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int, prev
     )
 
 
-def _config(recipe, backend, data_dir, seed, labels, cluster) -> dict:
-    from data_tools.manifest import manifest_hash
-
-    lib = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}[backend]
-    return {
-        "recipe": recipe.to_dict(),
-        "backend": backend,
-        "seed": seed,
-        "num_devices": cluster.num_devices,
-        "num_processes": cluster.num_processes,
-        "data": {"dir": str(Path(data_dir).resolve()), "manifest_sha256": manifest_hash(data_dir)},
-        "labels": dataclasses.asdict(labels),
-        "versions": {"python": platform.python_version(), "keras": keras.__version__,
-                     lib: __import__(lib).__version__},
-    }
-
-
 def build_state(model: keras.Model, dataset) -> None:
     """Create the compiled model's loss trackers, metrics and optimizer variables before `fit`.
 
@@ -198,134 +143,127 @@ def build_state(model: keras.Model, dataset) -> None:
     model._symbolic_build(data_batch=dataset.element_spec)
 
 
-def _callbacks(recipe, run_dir, ckpt_dir, state, val_monitor, chief, clock, lines=False):
-    guard = DivergenceGuard()
-    meter = ThroughputMeter(images_per_step(recipe))
-    plateau = None
-    extra = [keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False)] if chief else []
-    if recipe.schedule == "plateau":
-        plateau = ResumablePlateau(monitor=val_monitor, factor=0.5, patience=3, min_lr=1e-7,
-                                   restored=(state or {}).get("plateau"))
-        extra.append(plateau)
-    if recipe.early_stopping:
-        extra.append(keras.callbacks.EarlyStopping(monitor=val_monitor, patience=recipe.early_stopping))
-    # The guard runs first so a NaN batch stops the epoch; plateau must see the
-    # epoch before the checkpoint records its state.
-    extra.append(RunCheckpoint(ckpt_dir, monitor=val_monitor, plateau=plateau, state=state))
-    if lines and chief:
-        extra.append(EpochLog(recipe.epochs))
-    return guard, meter, [guard, meter, *extra, clock.callback()]
-
-
 def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = False,
           seed: int = 0, verbose="auto", cluster: Cluster | None = None) -> RunResult:
-    """Train `recipe` on `data_dir`, writing everything into `run_dir`.
+    """Train `recipe` on `data_dir`, writing everything into `run_dir` (`zoo.run_folder`).
 
     With `resume=True` an interrupted run continues from its last finished
     epoch (model, optimizer, schedule, history) up to `recipe.epochs`, which may
-    differ from the recorded one (`zoo.training.resume` checks the rest).
+    differ from the recorded one (`RunFolder.resume_plan` refuses other changes).
     `verbose="auto"` shows Keras' progress bar on a terminal and one line per
     epoch otherwise (log files).
     Raises `Diverged` if the loss turns NaN/inf (the last good checkpoint stays).
     `cluster` (from `zoo.training.distribute.setup`) says how many devices share
     each batch; only its chief process writes `run_dir`.
     """
-    from data_tools.pipeline import LabelSpace, load_rows, make_dataset
-
-    started = time.time()
-    clock = PhaseClock()
-    run_dir = Path(run_dir)
-    cluster = cluster or Cluster(num_devices=1)
-    step_batch = images_per_step(recipe)
-    check_batch(step_batch, cluster)
-    shape = zoo.check_input_shape(recipe.model, (recipe.image_size, recipe.image_size, 3))
-    # With --resume and no finished epoch yet, the run starts over in the same folder.
-    state = read_state(run_dir) if resume else None
-    if not state:
-        finetune.check_weights(recipe, shape)  # offline ImageNet etc.: one line before any data is read
-    with clock.timed("data"):
-        rows = load_rows(data_dir)
-    if not resume and (run_dir / "config.json").exists():
-        raise ValueError(f"run folder {run_dir} already holds a run; pass --resume or another --out")
+    started, clock = time.time(), PhaseClock()
+    folder, cluster = RunFolder(run_dir), cluster or Cluster(num_devices=1)
+    check_batch(images_per_step(recipe), cluster)
+    start = plan(folder, recipe, data_dir, resume=resume, backend=backend, seed=seed, cluster=cluster,
+                 clock=clock)
+    recipe = start.recipe
     if cluster.is_chief:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        folder.path.mkdir(parents=True, exist_ok=True)
+        print(f"precision: {start.precision.policy} ({start.precision.reason})", flush=True)
     keras.utils.set_random_seed(seed)
-    keras.mixed_precision.set_dtype_policy("float32")  # the input pipeline's Keras layers (MixUp...)
+    train_ds, val_ds, steps = _datasets(start, data_dir, cluster, seed, clock)
 
-    if state:
-        config = json.loads((run_dir / "config.json").read_text())
-        recipe = check_resumable(recipe, config["recipe"], run_dir)
-        labels = LabelSpace(**{k: tuple(v) if isinstance(v, list) else v for k, v in config["labels"].items()})
-    else:
-        recipe = fit_warmup(recipe)
-        labels = LabelSpace.from_rows(rows)
-    chosen = run_precision(recipe, config if state else None)
+    with clock.timed("build"):
+        model = _restore_model(folder, start.state, recipe, steps) if start.state else \
+            _new_model(recipe, start.labels, start.input_shape, steps)
     if cluster.is_chief:
-        print(f"precision: {chosen.policy} ({chosen.reason})", flush=True)
-    n_train = sum(r["split"] == "train" for r in rows)
+        folder.write_config(start.config)
+    guard, meter = _fit_phases(model, start, train_ds, val_ds, steps, folder, cluster, clock,
+                               lines=verbose == "auto" and not sys.stdout.isatty(), verbose=verbose)
+    if guard.diverged:
+        epoch, step, loss = guard.diverged
+        kept = folder.read_state()
+        last = f"last good checkpoint: {folder.checkpoint_path(kept)}" if kept else "no epoch finished"
+        raise Diverged(
+            f"training diverged at epoch {epoch}, step {step} (loss={loss}); {last}; "
+            f"try a lower --lr (now {recipe.lr:g}) or keep gradient clipping on (clipnorm={recipe.clipnorm})"
+        )
+    if not cluster.is_chief:
+        return RunResult(folder.path, {}, recipe.epochs, time.time() - started)
+    keras.distribution.set_distribution(None)  # the chief evaluates alone, on local devices
+    result = finish(folder, data_dir, start.labels, recipe, started, clock)
+    clock.write(folder.timings_path, train_img_s=meter.images_per_s)
+    return result
+
+
+def _datasets(start: Start, data_dir, cluster: Cluster, seed: int, clock: PhaseClock):
+    """(train, val or None, steps per epoch) tf.data pipelines of this process, under the
+    float32 policy (their Keras layers: MixUp...); then the run's policy is set for the model."""
+    from data_tools.pipeline import make_dataset
+
+    recipe, step_batch = start.recipe, images_per_step(start.recipe)
+    n_train = sum(r["split"] == "train" for r in start.rows)
     if n_train == 0:
         raise ValueError(f"{data_dir}: the manifest has no training images")
+    keras.mixed_precision.set_dtype_policy("float32")
     size = (recipe.image_size, recipe.image_size)
     local_batch = step_batch // cluster.num_processes  # the global batch is split per process
     # Distributed: pad each split with weight-0 rows to whole global batches, so every
     # process runs the same steps and every device gets an equal slice of each batch.
     pad_to = step_batch if max(cluster.num_devices, cluster.num_processes) > 1 else 1
     with clock.timed("data"):
-        train_ds = make_dataset(data_dir, "train", labels, image_size=size, batch_size=local_batch,
+        train_ds = make_dataset(data_dir, "train", start.labels, image_size=size, batch_size=local_batch,
                                 shuffle=True, augment=recipe.augment, mix=recipe.mix,
                                 balanced=recipe.balanced, seed=seed, repeat=recipe.balanced,
                                 shard=cluster.shard, pad_to=pad_to)
-        val_ds = make_dataset(data_dir, "val", labels, image_size=size, batch_size=local_batch,
+        val_ds = make_dataset(data_dir, "val", start.labels, image_size=size, batch_size=local_batch,
                               shard=cluster.shard, pad_to=pad_to) if recipe.validate else None
-    steps = math.ceil(n_train / step_batch)  # steps per epoch; the optimizer updates every `accumulate`
-    keras.mixed_precision.set_dtype_policy(chosen.policy)  # after the pipeline, before the model
+    keras.mixed_precision.set_dtype_policy(start.precision.policy)  # after the pipeline, before the model
+    return train_ds, val_ds, math.ceil(n_train / step_batch)  # the optimizer updates every `accumulate`
 
-    with clock.timed("build"):
-        model = _restore_model(run_dir, state, recipe, steps) if state else _new_model(recipe, labels, shape, steps)
-    initial_epoch = state["epoch"] if state else 0
-    if state and config["recipe"] != recipe.to_dict():
-        config["resumed"] = [*config.get("resumed", []), {"at_epoch": initial_epoch, "epochs": recipe.epochs}]
-        config["recipe"] = recipe.to_dict()
-    elif not state:
-        config = _config(recipe, backend, data_dir, seed, labels, cluster)
-        config["precision"] = {"requested": chosen.requested, "policy": chosen.policy, "reason": chosen.reason}
-    if cluster.is_chief:
-        write_atomic(run_dir / "config.json", json.dumps(config, indent=1))
 
+def _fit_phases(model, start: Start, train_ds, val_ds, steps: int, folder: RunFolder, cluster: Cluster,
+                clock: PhaseClock, *, lines: bool, verbose):
+    """`fit` from the start's epoch through phase 1 (heads only, `freeze_epochs`) and phase 2
+    (the whole network); returns the (DivergenceGuard, ThroughputMeter) callbacks."""
+    recipe = start.recipe
     # Saving a distributed model is collective, so every process saves; only the
-    # chief's copy lands in run_dir, the workers' go to a scratch folder.
-    ckpt_dir = run_dir if cluster.is_chief else Path(tempfile.mkdtemp(prefix="zoo-worker-"))
-    lines = verbose == "auto" and not sys.stdout.isatty()
+    # chief's copy lands in the run folder, the workers' go to a scratch folder.
+    checkpoints = folder if cluster.is_chief else RunFolder(tempfile.mkdtemp(prefix="zoo-worker-"))
     monitor = "val_loss" if recipe.validate else "loss"  # best epoch, plateau, early stopping
-    guard, meter, callbacks = _callbacks(recipe, run_dir, ckpt_dir, state, monitor, cluster.is_chief,
+    guard, meter, callbacks = _callbacks(recipe, folder, checkpoints, start.state, monitor, cluster.is_chief,
                                          clock, lines)
-    freeze = finetune.freeze_epochs(recipe)  # phase 1: heads only; phase 2: the whole network
-    for start, stop in ((initial_epoch, freeze), (max(initial_epoch, freeze), recipe.epochs)):
-        if start >= stop or guard.diverged or model.stop_training:
-            continue
-        if start >= freeze and not finetune.backbone_of(model).trainable:
-            finetune.freeze_backbone(model, False)
-            compile_model(model, recipe, steps, previous=model.optimizer)
-        with clock.timed("build"):
-            build_state(model, train_ds)
-        model.fit(train_ds, validation_data=val_ds, epochs=stop, initial_epoch=start,
-                  steps_per_epoch=steps if recipe.balanced else None, callbacks=callbacks,
-                  verbose=0 if lines else verbose, shuffle=False)
-    if guard.diverged:
-        epoch, step, loss = guard.diverged
-        kept = read_state(run_dir)
-        last = f"last good checkpoint: {run_dir}/checkpoints/{kept['checkpoint']}" if kept else "no epoch finished"
-        raise Diverged(
-            f"training diverged at epoch {epoch}, step {step} (loss={loss}); {last}; "
-            f"try a lower --lr (now {recipe.lr:g}) or keep gradient clipping on (clipnorm={recipe.clipnorm})"
-        )
-    if not cluster.is_chief:
-        shutil.rmtree(ckpt_dir, ignore_errors=True)
-        return RunResult(run_dir, {}, recipe.epochs, time.time() - started)
-    keras.distribution.set_distribution(None)  # the chief evaluates alone, on local devices
-    result = finish(run_dir, data_dir, labels, size, recipe.batch_size, started, clock)
-    clock.write(run_dir / "timings.json", train_img_s=meter.images_per_s)
-    return result
+    freeze = finetune.freeze_epochs(recipe)
+    try:
+        for begin, stop in ((start.initial_epoch, freeze), (max(start.initial_epoch, freeze), recipe.epochs)):
+            if begin >= stop or guard.diverged or model.stop_training:
+                continue
+            if begin >= freeze and not finetune.backbone_of(model).trainable:
+                finetune.freeze_backbone(model, False)
+                compile_model(model, recipe, steps, previous=model.optimizer)
+            with clock.timed("build"):
+                build_state(model, train_ds)
+            model.fit(train_ds, validation_data=val_ds, epochs=stop, initial_epoch=begin,
+                      steps_per_epoch=steps if recipe.balanced else None, callbacks=callbacks,
+                      verbose=0 if lines else verbose, shuffle=False)
+    finally:
+        if not cluster.is_chief:
+            shutil.rmtree(checkpoints.path, ignore_errors=True)
+    return guard, meter
+
+
+def _callbacks(recipe, folder, checkpoints, state, val_monitor, chief, clock, lines=False):
+    guard = DivergenceGuard()
+    meter = ThroughputMeter(images_per_step(recipe))
+    plateau = None
+    extra = [keras.callbacks.TensorBoard(log_dir=str(folder.tensorboard), write_graph=False)] if chief else []
+    if recipe.schedule == "plateau":
+        plateau = ResumablePlateau(monitor=val_monitor, factor=0.5, patience=3, min_lr=1e-7,
+                                   restored=state.plateau if state else None)
+        extra.append(plateau)
+    if recipe.early_stopping:
+        extra.append(keras.callbacks.EarlyStopping(monitor=val_monitor, patience=recipe.early_stopping))
+    # The guard runs first so a NaN batch stops the epoch; plateau must see the
+    # epoch before the checkpoint records its state.
+    extra.append(RunCheckpoint(checkpoints, monitor=val_monitor, plateau=plateau, state=state))
+    if lines and chief:
+        extra.append(EpochLog(recipe.epochs))
+    return guard, meter, [guard, meter, *extra, clock.callback()]
 
 
 def _new_model(recipe: Recipe, labels, shape, steps: int) -> keras.Model:
@@ -343,42 +281,43 @@ def _new_model(recipe: Recipe, labels, shape, steps: int) -> keras.Model:
     return model
 
 
-def _restore_model(run_dir: Path, state: dict, recipe: Recipe, steps: int) -> keras.Model:
+def _restore_model(folder: RunFolder, state: RunState, recipe: Recipe, steps: int) -> keras.Model:
     """The checkpoint `state` names, with its optimizer; the cosine schedule rebuilt for
-    `recipe.epochs` (a resume may change them) and a frozen phase re-frozen."""
-    model = zoo.load_model(run_dir / "checkpoints" / state["checkpoint"])
+    `recipe.epochs` (a resume may change them).
+
+    A checkpoint of the frozen phase is re-frozen and recompiled (Keras 3.15 restores
+    `trainable=False` on most layers but not on MultiHeadAttention's inner projections,
+    so the loaded optimizer is built for the wrong variables and drops its state): the
+    heads' optimizer moments restart, the schedule continues at the global step and a
+    plateau-reduced learning rate from the state's history.
+    """
+    model = zoo.load_model(folder.checkpoint_path(state))
     if recipe.schedule == "cosine":
         model.optimizer.learning_rate = finetune.continued(model.optimizer, make_schedule(recipe, steps))
-    if state["epoch"] < finetune.freeze_epochs(recipe):
-        finetune.resume_frozen(model, recipe, state, steps, compile_model)
+    if state.epoch < finetune.freeze_epochs(recipe):
+        finetune.freeze_backbone(model, True)
+        compile_model(model, recipe, steps, resumed_at=(state.epoch * steps, state.learning_rate(recipe.lr)))
     return model
 
 
-def finish(run_dir: Path, data_dir, labels, size, batch_size, started, clock: PhaseClock) -> RunResult:
-    """Export the best model, evaluate it on the test split, and draw the pictures."""
+def finish(folder: RunFolder, data_dir, labels, recipe: Recipe, started: float, clock: PhaseClock) -> RunResult:
+    """model.keras from the best epoch (the architecture of the last checkpoint, the best
+    weights, no optimizer state: a third of an Adam checkpoint's size), its test metrics
+    and the pictures."""
     from data_tools.pipeline import make_dataset
 
-    state = read_state(run_dir)
+    state = folder.read_state()
     with clock.timed("export"):
-        model = export_best(run_dir, state)
+        model = zoo.load_model(folder.checkpoint_path(state), compile=False)
+        folder.load_best(model)
+        folder.save_model(model)
     with clock.timed("test"):
-        test_ds = make_dataset(data_dir, "test", labels, image_size=size, batch_size=batch_size)
+        test_ds = make_dataset(data_dir, "test", labels, image_size=(recipe.image_size, recipe.image_size),
+                               batch_size=recipe.batch_size)
         size_stats = {"params": int(model.count_params()), "gflops": count_flops(model) / 1e9}
-        metrics = evaluate_into(model, test_ds, labels, run_dir, split="test", extra=size_stats)
-        plots.plot_curves(state["history"], run_dir / "curves.png")
-    return RunResult(run_dir, metrics, state["epoch"], time.time() - started)
-
-
-def export_best(run_dir: Path, state: dict) -> keras.Model:
-    """`RUN/model.keras`: the architecture of the checkpoint `state` (checkpoints/state.json)
-    names, with the best epoch's weights, without optimizer state (a third of an Adam
-    checkpoint's size). Returns the model."""
-    model = zoo.load_model(run_dir / "checkpoints" / state["checkpoint"], compile=False)
-    load_weights(model, run_dir / "checkpoints" / BEST_WEIGHTS)
-    tmp = run_dir / "model.tmp.keras"  # keras wants a .keras suffix
-    model.save(tmp)
-    tmp.replace(run_dir / "model.keras")
-    return model
+        metrics = evaluate_into(model, test_ds, labels, folder.path, split="test", extra=size_stats)
+        plots.plot_curves(state.history, folder.curves_path)
+    return RunResult(folder.path, metrics, state.epoch, time.time() - started)
 
 
 def evaluate_into(model, dataset, labels, out_dir: Path, *, split: str, suffix: str = "",
@@ -390,9 +329,10 @@ def evaluate_into(model, dataset, labels, out_dir: Path, *, split: str, suffix: 
     preds, targets, weights, infer_img_s = evaluation.collect_predictions(model, dataset)
     metrics = {"split": split, **evaluation.compute_metrics(preds, targets, weights, labels.artists),
                "infer_img_s": infer_img_s, "backend": keras.backend.backend(), **(extra or {})}
-    write_atomic(out_dir / f"metrics{suffix}.json", json.dumps(metrics, indent=1))
+    folder = RunFolder(out_dir)
+    write_atomic(folder.metrics_path(suffix), json.dumps(metrics, indent=1))
     if "artist" in preds:
         matrix = evaluation.confusion_matrix(preds, targets, weights, len(labels.artists))
-        plots.plot_confusion(matrix, labels.artists, out_dir / f"confusion_matrix{suffix}.png",
+        plots.plot_confusion(matrix, labels.artists, folder.confusion_path(suffix),
                              title=f"artist confusion ({split} split)")
     return metrics

@@ -28,13 +28,12 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 def advice(run_dir: Path, batch_size: int, accumulate: int) -> str:
     """The one line a run stopped by running out of memory prints (without "error: ")."""
-    from zoo.training.callbacks import read_state
+    from zoo.run_folder import RunFolder
 
-    run_dir = Path(run_dir)
-    state = read_state(run_dir)
-    where = f"at epoch {state['epoch'] + 1}" if state else "in the first epoch"
-    last = f"last checkpoint: {run_dir / 'checkpoints' / state['checkpoint']}" if state else \
-        "no epoch finished, no checkpoint"
+    folder = RunFolder(run_dir)
+    state = folder.read_state()
+    where = f"at epoch {state.epoch + 1}" if state else "in the first epoch"
+    last = f"last checkpoint: {folder.checkpoint_path(state)}" if state else "no epoch finished, no checkpoint"
     more = accumulate * 2
     step = f"--accumulate {more} or " if batch_size % more == 0 else ""
     return (f"out of memory {where} (batch {batch_size}, {batch_size // accumulate} images a step); "

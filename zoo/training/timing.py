@@ -22,6 +22,8 @@ from pathlib import Path
 
 import keras
 
+from data_tools.files import write_atomic
+
 PHASES = ("data", "build", "fit_start", "first_step", "train_steps", "validation", "epoch_end", "export",
           "test", "other")
 
@@ -52,12 +54,10 @@ class PhaseClock:
     def write(self, path: Path, **extra) -> None:
         """`path` (timings.json): {**extra, "total_s": seconds since this clock started,
         "phases_s": {phase: seconds}}, `other` being the total's remainder."""
-        from zoo.training.callbacks import write_atomic
-
         total = time.perf_counter() - self.started
         self.seconds["other"] = max(0.0, total - sum(v for k, v in self.seconds.items() if k != "other"))
         phases = {k: round(v, 3) for k, v in self.seconds.items()}
-        write_atomic(Path(path), json.dumps({**extra, "total_s": round(total, 3), "phases_s": phases}, indent=1))
+        write_atomic(path, json.dumps({**extra, "total_s": round(total, 3), "phases_s": phases}, indent=1))
 
 
 class FitPhases(keras.callbacks.Callback):
