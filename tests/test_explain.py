@@ -87,14 +87,15 @@ y = {{"artist": np.array([artists.index(r["artist"]) for r in rows]),
 keras.utils.set_random_seed(0)
 # a 3-conv CNN ending in the zoo's multi-task head: trains in seconds; the code under test
 # only sees a saved multi-task model (registry backbones: test_explain_on_zoo_backbones)
-from zoo.heads import multitask_head, normalize_tasks
+from data_tools.labels import LabelSpace
+from zoo.heads import multitask_head
 images = keras.Input((32, 32, 3), name="images")
 h = keras.layers.Rescaling(1 / 127.5, -1)(images)
 for width in (16, 32, 64):
     h = keras.layers.Conv2D(width, 3, padding="same", activation="relu")(h)
     h = keras.layers.MaxPooling2D()(h)
 tasks = {{"artist": artists, "movement": movements, "year": "regression"}}
-heads = multitask_head(keras.layers.GlobalAveragePooling2D()(h), normalize_tasks(tasks), dropout=0.0)
+heads = multitask_head(keras.layers.GlobalAveragePooling2D()(h), LabelSpace.from_tasks(tasks), dropout=0.0)
 model = keras.Model(images, heads, name="texture_cnn")
 model.compile(keras.optimizers.Adam(3e-3),
               loss={{"artist": "sparse_categorical_crossentropy",

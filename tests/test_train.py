@@ -247,13 +247,14 @@ def test_head_loss_averages_over_known_labels():
     import keras
 
     import recipes
-    from zoo.heads import multitask_head, normalize_tasks
+    from data_tools.labels import LabelSpace
+    from zoo.heads import multitask_head
     from zoo.training.loop import compile_model
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input((3,))
-    heads = multitask_head(inputs, normalize_tasks({"artist": ["a", "b"], "year": "regression"}),
-                           dropout=0.0, target_scaling={"year": (1850.0, 100.0)})
+    heads = multitask_head(inputs, LabelSpace.from_tasks({"artist": ["a", "b"], "year": "regression"},
+                                                  {"year": (1850.0, 100.0)}), dropout=0.0)
     model = keras.Model(inputs, heads)
     compile_model(model, recipes.Recipe(loss_weights={"artist": 1.0, "year": 1.0}), steps_per_epoch=1)
     rng = np.random.default_rng(0)

@@ -318,9 +318,7 @@ def _float32_config(config):
 def as_float32(model):
     """`model`, or for a mixed-precision one the same network and weights computing in float32:
     Keras' exporters need a float32 model (its variables are float32 already)."""
-    from zoo.factory import all_layers
-
-    if all(layer.dtype_policy.name == "float32" for layer in all_layers(model)):
+    if all(layer.dtype_policy.name == "float32" for layer in model._flatten_layers()):
         return model
     clone = model.__class__.from_config(_float32_config(model.get_config()))
     clone.set_weights(model.get_weights())
