@@ -17,7 +17,7 @@ def test_legacy_run_folder_resumes_to_more_epochs(tmp_path):
     shutil.copytree(FIXTURE / "data", data)
     before = json.loads((run / "checkpoints" / "state.json").read_text())
     out = run_child("torch", "legacy_resume:resume", run=str(run), data=str(data), epochs=2)
-    assert out["code"] == 0
+    assert out["code"] == 0 and out["model"] == "ArtistModel"  # the old checkpoint adopted
     with open(run / "history.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
