@@ -214,11 +214,11 @@ def test_evaluate_model_without_movement_head_on_one_movement_data(tiny_data, tm
         writer.writerows({**r, "movement": "Baroque"} for r in rows)
     report = run_on_backend("torch", f"""
         import json, zoo
-        from data_tools.pipeline import LabelSpace, load_rows
+        from data_tools.labels import LabelSpace
+        from data_tools.pipeline import load_rows
         from zoo.cli import main
-        from zoo.training.loop import head_tasks
         labels = LabelSpace.from_rows(load_rows({str(data)!r}))  # what training builds: no movement head
-        model = zoo.build("vit_tiny16", tasks=head_tasks(labels), input_shape=(32, 32, 3))
+        model = zoo.build("vit_tiny16", tasks=labels, input_shape=(32, 32, 3))
         model.save({str(tmp_path / "model.keras")!r})
         code = main(["evaluate", {str(tmp_path / "model.keras")!r}, "--data", {str(data)!r},
                      "--split", "val", "--backend", "torch"])
