@@ -7,7 +7,8 @@
     RUN/checkpoints/state.json       the commit point: epoch, checkpoint name, best, history, plateau
     RUN/history.csv                  one row per epoch (`epoch` 1-based)
     RUN/model.keras                  the best epoch, without optimizer state
-    RUN/metrics{-SPLIT}.json, RUN/confusion_matrix{-SPLIT}.png   test (no suffix) or `zoo evaluate`
+    RUN/metrics{-SPLIT}.json, RUN/confusion_matrix{-SPLIT}.png (artist; other class tasks
+                                     confusion_TASK{-SPLIT}.png): test (no suffix) or `zoo evaluate`
     RUN/curves.png, RUN/timings.json, RUN/tensorboard/
 
 Every file is written to a temp file beside it and then renamed (`data_tools.files`),
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data_tools.files import atomic_path, write_atomic
+from data_tools.labels import PRIMARY
 from recipes import Recipe
 
 RESUMABLE = ("epochs",)  # the recipe fields a resumed run may change
@@ -84,8 +86,10 @@ class RunFolder:
         """`metrics{suffix}.json`: training's test split has no suffix, `zoo evaluate` "-SPLIT"."""
         return self.path / f"metrics{suffix}.json"
 
-    def confusion_path(self, suffix: str = "") -> Path:
-        return self.path / f"confusion_matrix{suffix}.png"
+    def confusion_path(self, task: str = PRIMARY, suffix: str = "") -> Path:
+        """`confusion_matrix{suffix}.png` for the artist task, `confusion_{task}{suffix}.png` otherwise."""
+        name = "confusion_matrix" if task == PRIMARY else f"confusion_{task}"
+        return self.path / f"{name}{suffix}.png"
 
     def checkpoint_path(self, state: RunState) -> Path:
         return self.checkpoints / state.checkpoint

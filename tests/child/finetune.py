@@ -17,7 +17,7 @@ def freeze_then_unfreeze() -> dict:
     # accumulate=2: 2 steps, 1 update per epoch; the schedule counts steps (`_iterations`)
     recipe = Recipe(model="efficientnet_b0", epochs=2, freeze_epochs=1, lr=1e-3, schedule="cosine",
                     optimizer="adam", backbone_lr_scale=0.1, accumulate=2)
-    net = finetune.backbone_of(model)
+    net = model.backbone
     x = np.random.default_rng(0).uniform(0, 255, (16, 32, 32, 3)).astype("float32")
     y = {"artist": keras.utils.to_categorical(np.arange(16) % 3, 3)}
 
@@ -78,7 +78,6 @@ def resume_across_phases(data: str, run: str) -> dict:
     import zoo
     from recipes import Recipe
     from zoo.run_folder import RunFolder
-    from zoo.training import finetune
     from zoo.training.loop import make_schedule, train
 
     recipe = Recipe(model="vit_tiny16", image_size=32, batch_size=16, optimizer="adamw", lr=1e-3,
@@ -92,7 +91,7 @@ def resume_across_phases(data: str, run: str) -> dict:
         model = zoo.load_model(folder.checkpoint_path(state))
         opt = model.optimizer
         want = float(make_schedule(recipe.replace(epochs=epochs), 2)(2 * state.epoch))
-        info[epochs] = {"trainable": finetune.backbone_of(model).trainable,
+        info[epochs] = {"trainable": model.backbone.trainable,
                         "offset": getattr(opt._learning_rate, "offset", None),
                         "iterations": int(opt.iterations), "scales": len(opt.lr_scales),
                         "lr": state.history[-1]["learning_rate"], "want": want}
@@ -105,22 +104,21 @@ def load_run_weights(data: str, other: str, out: str) -> dict:
     import numpy as np
 
     import zoo
-    from data_tools.pipeline import LabelSpace, load_rows
+    from data_tools.labels import LabelSpace
+    from data_tools.pipeline import load_rows
     from zoo.training import finetune
-    from zoo.training.loop import head_tasks
 
     def build(folder):
         labels = LabelSpace.from_rows(load_rows(folder))
-        return zoo.build("vit_tiny16", tasks=head_tasks(labels), input_shape=(32, 32, 3),
-                         target_scaling={"year": (labels.year_mean, labels.year_std)})
+        return zoo.build("vit_tiny16", tasks=labels, input_shape=(32, 32, 3))
 
     source = build(data)
     source.save(f"{out}/model.keras")
     same, changed = build(data), build(other)
     kept_same = finetune.load_run_weights(same, f"{out}/model.keras")
     kept_other = finetune.load_run_weights(changed, f"{out}/model.keras")
-    equal = all(np.array_equal(a, b) for a, b in zip(finetune.backbone_of(source).get_weights(),
-                                                      finetune.backbone_of(changed).get_weights(), strict=True))
+    equal = all(np.array_equal(a, b) for a, b in zip(source.backbone.get_weights(),
+                                                      changed.backbone.get_weights(), strict=True))
     try:
         finetune.load_run_weights(zoo.build("vit_tiny16", input_shape=(64, 64, 3)), f"{out}/model.keras")
         error = None

@@ -7,12 +7,12 @@ def evaluate_without_movement_head(data: str, out: str) -> dict:
     import keras
 
     import zoo
-    from data_tools.pipeline import LabelSpace, load_rows
+    from data_tools.labels import LabelSpace
+    from data_tools.pipeline import load_rows
     from zoo.cli import main
-    from zoo.training.loop import head_tasks
 
-    labels = LabelSpace.from_rows(load_rows(data))
-    model = zoo.build("vit_tiny16", tasks=head_tasks(labels), input_shape=(32, 32, 3))
+    labels = LabelSpace.from_rows(load_rows(data))  # what training builds: no movement head
+    model = zoo.build("vit_tiny16", tasks=labels, input_shape=(32, 32, 3))
     model.save(f"{out}/model.keras")
     code = main(["evaluate", f"{out}/model.keras", "--data", data, "--split", "val",
                  "--backend", keras.backend.backend()])

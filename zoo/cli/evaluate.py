@@ -19,12 +19,12 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import zoo
     from data_tools.pipeline import make_dataset
-    from zoo.training.loop import evaluate_into
-    from zoo.training.report import labels_from_model, print_metrics
+    from zoo.training.evaluation import evaluate_into
+    from zoo.training.report import print_metrics
 
     model = zoo.load_model(args.model_file, compile=False)
-    labels = labels_from_model(model)
-    size = tuple(model.input_shape[1:3])
+    labels = model.label_space
+    size = model.image_size
     ds = make_dataset(args.data, args.split, labels, image_size=size, batch_size=args.batch_size)
     out = Path(args.out or Path(args.model_file).parent)
     out.mkdir(parents=True, exist_ok=True)

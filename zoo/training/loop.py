@@ -5,7 +5,6 @@ with Keras callbacks. Data comes from `data_tools.pipeline` (tf.data, which
 feeds all three backends).
 """
 
-import json
 import math
 import shutil
 import sys
@@ -17,8 +16,9 @@ from pathlib import Path
 import keras
 
 import zoo
-from data_tools.files import write_atomic
+from data_tools.labels import LabelSpace
 from recipes import Recipe
+from zoo.artist_model import ArtistModel
 from zoo.run_folder import RunFolder, RunState
 from zoo.study.flops import count_flops
 from zoo.training import evaluation, finetune, plots
@@ -45,14 +45,6 @@ class RunResult:
     metrics: dict
     epochs_done: int
     wall_s: float
-
-
-def head_tasks(labels) -> dict:
-    """`zoo.build` tasks from a LabelSpace, with the class names stored in the model."""
-    if len(labels.artists) < 2:
-        raise ValueError(f"the data has {len(labels.artists)} artist(s); at least 2 are needed")
-    names = {"artist": list(labels.artists), "movement": list(labels.movements)}
-    return {task: names.get(task, kind) for task, kind in labels.tasks().items()}
 
 
 def make_schedule(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.schedules.CosineDecay:
@@ -233,7 +225,7 @@ def _fit_phases(model, start: Start, train_ds, val_ds, steps: int, folder: RunFo
         for begin, stop in ((start.initial_epoch, freeze), (max(start.initial_epoch, freeze), recipe.epochs)):
             if begin >= stop or guard.diverged or model.stop_training:
                 continue
-            if begin >= freeze and not finetune.backbone_of(model).trainable:
+            if begin >= freeze and not model.backbone.trainable:
                 finetune.freeze_backbone(model, False)
                 compile_model(model, recipe, steps, previous=model.optimizer)
             with clock.timed("build"):
@@ -266,12 +258,11 @@ def _callbacks(recipe, folder, checkpoints, state, val_monitor, chief, clock, li
     return guard, meter, [guard, meter, *extra, clock.callback()]
 
 
-def _new_model(recipe: Recipe, labels, shape, steps: int) -> keras.Model:
+def _new_model(recipe: Recipe, labels: LabelSpace, shape, steps: int) -> ArtistModel:
     """`recipe.model` with heads for `labels`, from the recipe's weights, compiled; the
     backbone frozen when the recipe starts with a frozen phase."""
-    model = zoo.build(recipe.model, tasks=head_tasks(labels), input_shape=shape,
+    model = zoo.build(recipe.model, tasks=labels, input_shape=shape,
                       weights=finetune.build_weights(recipe.weights), dropout=recipe.dropout,
-                      target_scaling={"year": (labels.year_mean, labels.year_std)},
                       image_filter=recipe.image_filter,
                       bn_momentum=finetune.bn_momentum(recipe.bn_momentum, steps))
     if finetune.is_run_model(recipe.weights):
@@ -281,7 +272,7 @@ def _new_model(recipe: Recipe, labels, shape, steps: int) -> keras.Model:
     return model
 
 
-def _restore_model(folder: RunFolder, state: RunState, recipe: Recipe, steps: int) -> keras.Model:
+def _restore_model(folder: RunFolder, state: RunState, recipe: Recipe, steps: int) -> ArtistModel:
     """The checkpoint `state` names, with its optimizer; the cosine schedule rebuilt for
     `recipe.epochs` (a resume may change them).
 
@@ -315,24 +306,6 @@ def finish(folder: RunFolder, data_dir, labels, recipe: Recipe, started: float, 
         test_ds = make_dataset(data_dir, "test", labels, image_size=(recipe.image_size, recipe.image_size),
                                batch_size=recipe.batch_size)
         size_stats = {"params": int(model.count_params()), "gflops": count_flops(model) / 1e9}
-        metrics = evaluate_into(model, test_ds, labels, folder.path, split="test", extra=size_stats)
+        metrics = evaluation.evaluate_into(model, test_ds, labels, folder.path, split="test", extra=size_stats)
         plots.plot_curves(state.history, folder.curves_path)
     return RunResult(folder.path, metrics, state.epoch, time.time() - started)
-
-
-def evaluate_into(model, dataset, labels, out_dir: Path, *, split: str, suffix: str = "",
-                  extra: dict | None = None) -> dict:
-    """Metrics of `model` on `dataset` (plus `extra`) -> `metrics{suffix}.json` and
-    `confusion_matrix{suffix}.png` in out_dir (training writes the test split without a
-    suffix, with the model's `params` and forward `gflops` per image; `zoo evaluate` uses
-    "-<split>")."""
-    preds, targets, weights, infer_img_s = evaluation.collect_predictions(model, dataset)
-    metrics = {"split": split, **evaluation.compute_metrics(preds, targets, weights, labels.artists),
-               "infer_img_s": infer_img_s, "backend": keras.backend.backend(), **(extra or {})}
-    folder = RunFolder(out_dir)
-    write_atomic(folder.metrics_path(suffix), json.dumps(metrics, indent=1))
-    if "artist" in preds:
-        matrix = evaluation.confusion_matrix(preds, targets, weights, len(labels.artists))
-        plots.plot_confusion(matrix, labels.artists, folder.confusion_path(suffix),
-                             title=f"artist confusion ({split} split)")
-    return metrics

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from data_tools.labels import LabelSpace
 from recipes import Recipe
 from zoo.run_folder import RunFolder, RunState
 from zoo.training import precision
@@ -23,7 +24,7 @@ class Start:
     """The run `train()` trains: recipe, labels, precision, config.json and where it starts."""
 
     recipe: Recipe
-    labels: object  # data_tools.pipeline.LabelSpace
+    labels: LabelSpace
     precision: Precision
     config: dict  # what config.json holds from now on
     state: RunState | None  # the resumed run's last committed epoch; None: from epoch 0
@@ -41,7 +42,7 @@ def plan(folder: RunFolder, recipe: Recipe, data_dir, *, resume: bool, backend: 
     cannot start: unavailable weights (before any data is read), a folder that already holds
     a run without `resume`, a resumed run with another recipe, data, seed or backend."""
     import zoo
-    from data_tools.pipeline import LabelSpace, load_rows
+    from data_tools.pipeline import load_rows
 
     shape = zoo.check_input_shape(recipe.model, (recipe.image_size, recipe.image_size, 3))
     state = folder.read_state() if resume else None
@@ -56,7 +57,7 @@ def plan(folder: RunFolder, recipe: Recipe, data_dir, *, resume: bool, backend: 
     if state:
         recipe = folder.resume_plan(recipe, data=data_dir, backend=backend).recipe
         config = folder.resumed_config(recipe, state.epoch)
-        labels = LabelSpace(**{k: tuple(v) if isinstance(v, list) else v for k, v in config["labels"].items()})
+        labels = LabelSpace.from_json(config["labels"])  # also the pre-restructure record
         return Start(recipe, labels, recorded_precision(config, recipe), config, state, rows, shape)
     recipe = fit_warmup(recipe)
     labels = LabelSpace.from_rows(rows)
@@ -89,8 +90,6 @@ def recorded_precision(config: dict, recipe: Recipe) -> Precision:
 
 def new_config(recipe, backend, data_dir, seed, labels, cluster, chosen: Precision) -> dict:
     """config.json of a new run."""
-    import dataclasses
-
     import keras
 
     from data_tools.manifest import manifest_hash
@@ -103,7 +102,7 @@ def new_config(recipe, backend, data_dir, seed, labels, cluster, chosen: Precisi
         "num_devices": cluster.num_devices,
         "num_processes": cluster.num_processes,
         "data": {"dir": str(Path(data_dir).resolve()), "manifest_sha256": manifest_hash(data_dir)},
-        "labels": dataclasses.asdict(labels),
+        "labels": labels.to_json(),
         "versions": {"python": platform.python_version(), "keras": keras.__version__,
                      lib: __import__(lib).__version__},
         "precision": {"requested": chosen.requested, "policy": chosen.policy, "reason": chosen.reason},
