@@ -84,11 +84,13 @@ def test_transfer_check_refuses_an_out_made_with_other_settings(tmp_path):
 
 def test_finetune_recipes_load():
     import recipes
+    from zoo import registry
 
     for name in ("finetune_resnet", "finetune_convnext", "finetune_vit", "seed_resnet50"):
         recipe = recipes.load(name)
         assert recipe.weights == "imagenet"
     assert recipes.load("finetune_vit").layer_decay < 1 and recipes.load("finetune_convnext").layer_decay < 1
     # ConvNeXt has its own default (it used to fall back to the ResNet one), random init offline
-    assert recipes.default_for("convnext_small") == "convnext" and recipes.default_for("resnet101") == "resnet"
+    assert registry.get("convnext_small").default_recipe == "convnext"
+    assert registry.get("resnet101").default_recipe == "resnet"
     assert recipes.load("convnext").model.startswith("convnext") and recipes.load("convnext").weights is None

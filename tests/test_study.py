@@ -11,10 +11,10 @@ import pytest
 
 import zoo
 from tests.conftest import run_cli, run_on_backend
+from zoo import registry
 from zoo.cli import UsageError
 from zoo.heads import DEFAULT_TASKS
 from zoo.study import agreement, compare, leaderboard
-from zoo.study.bench import application_name
 from zoo.study.flops import count_flops
 
 
@@ -43,13 +43,13 @@ def test_flops_match_published_figures():
 
 
 def test_application_names_exist_for_cnn_families():
-    assert application_name("resnet152") == "ResNet152"
-    assert application_name("efficientnetv2_s") == "EfficientNetV2S"
-    assert application_name("vit_small16") is None
-    assert application_name("convnext_tiny") == "ConvNeXtTiny"
+    assert registry.get("resnet152").application is keras.applications.ResNet152
+    assert registry.get("efficientnetv2_s").application is keras.applications.EfficientNetV2S
+    assert registry.get("vit_small16").application is None
+    assert registry.get("convnext_tiny").application is keras.applications.ConvNeXtTiny
     for name in zoo.list_models():
         if not name.startswith("vit"):
-            assert hasattr(keras.applications, application_name(name)), name
+            assert registry.get(name).application is not None, name
 
 
 def _read_csv(path):

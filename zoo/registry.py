@@ -27,6 +27,10 @@ class BackboneSpec:
         weights_preprocessing: optional `fn(weights_path) -> mode | {"mean", "std"} | None`,
             the pixel normalisation a weights file expects when it differs by
             file (timm ViT checkpoints); None from it means `preprocessing`.
+        default_recipe: the `recipes` module a plain `zoo train --model NAME` uses.
+        application: the `keras.applications` constructor the backbone is, or None.
+        layer_depth: `fn(variable paths) -> {path: depth}`, the family's layer order for
+            layer-wise learning-rate decay (stem 0 ... heads at the top); None: unknown.
     """
 
     name: str
@@ -36,6 +40,9 @@ class BackboneSpec:
     patch_size: int = 1
     min_size: int = 32
     weights_preprocessing: Callable[[str], str | dict | None] | None = None
+    default_recipe: str = "resnet"
+    application: Callable[..., keras.Model] | None = None
+    layer_depth: Callable[[list[str]], dict[str, int]] | None = None
 
 
 _REGISTRY: dict[str, BackboneSpec] = {}
@@ -49,14 +56,18 @@ def register(
     patch_size: int = 1,
     min_size: int = 32,
     weights_preprocessing=None,
+    default_recipe: str = "resnet",
+    application=None,
+    layer_depth=None,
 ):
-    """Decorator: register `fn(input_shape, weights)` as backbone `name`."""
+    """Decorator: register `fn(input_shape, weights)` as backbone `name` (fields: `BackboneSpec`)."""
 
     def wrap(fn):
         if name in _REGISTRY:
             raise ValueError(f"backbone {name!r} is registered twice")
         _REGISTRY[name] = BackboneSpec(
-            name, family, fn, preprocessing, patch_size, min_size, weights_preprocessing
+            name, family, fn, preprocessing, patch_size, min_size, weights_preprocessing,
+            default_recipe=default_recipe, application=application, layer_depth=layer_depth,
         )
         return fn
 

@@ -61,7 +61,7 @@ def _resolve_recipe(args):
 
     if args.model:
         registry.get(args.model)  # unknown name -> error with the closest names
-    name = args.recipe or ("quickstart" if not args.data else recipes.default_for(args.model or "resnet50"))
+    name = args.recipe or ("quickstart" if not args.data else registry.get(args.model or "resnet50").default_recipe)
     recipe = recipes.load(name).replace(**_recipe_flags(args))
     for field in ("epochs", "image_size", "batch_size", "accumulate"):
         if getattr(recipe, field) < 1:

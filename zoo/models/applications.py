@@ -3,8 +3,10 @@
 from zoo.registry import register
 
 
-def register_application(name: str, app, *, family: str, preprocessing: str) -> None:
-    """Register `app` (e.g. `keras.applications.ResNet50`) under `name`.
+def register_application(name: str, app, *, family: str, preprocessing: str, default_recipe: str,
+                         layer_depth) -> None:
+    """Register `app` (e.g. `keras.applications.ResNet50`) under `name` (as the spec's
+    `application`), with the family's default recipe and layer-depth rule.
 
     The builder returns the application itself with `include_top=False` and
     average pooling, layer names untouched, so its weight files load as-is.
@@ -22,7 +24,8 @@ def register_application(name: str, app, *, family: str, preprocessing: str) -> 
                 "use --weights FILE (a weights file on disk) or --weights none (random init)"
             ) from None
 
-    register(name, family=family, preprocessing=preprocessing)(builder)
+    register(name, family=family, preprocessing=preprocessing, default_recipe=default_recipe,
+             application=app, layer_depth=layer_depth)(builder)
 
 
 def _is_download_failure(error: BaseException) -> bool:

@@ -14,15 +14,22 @@ weights file of this network (`python -m zoo convert-weights`). Pixels are
 scaled to -1..1 ("tf"), as timm's augreg ImageNet weights expect, unless the
 checkpoint's sidecar names another mean/std (DeiT: ImageNet's).
 Features: `(batch, width)`.
+
+Layer depth (layer decay, BEiT/MAE `get_layer_id_for_vit`): `patch_embed/*`,
+`cls_position/*` -> 0; `block{i}_*` -> i + 1; everything else (`final_norm`, the
+heads) -> blocks + 1.
 """
 
 import keras
 from keras import layers, ops
 
 from zoo.models import timm_vit
+from zoo.models.blocks import ordered_blocks
 from zoo.registry import register
 
 PATCH = 16
+
+layer_depth = ordered_blocks(r"^block(\d+)_", r"^(patch_embed|cls_position)/")
 
 # name: (width, depth, heads); MLP width is 4x.
 _VARIANTS = {
@@ -124,4 +131,6 @@ for _name, (_width, _depth, _heads) in _VARIANTS.items():
         patch_size=PATCH,
         min_size=PATCH,
         weights_preprocessing=timm_vit.checkpoint_preprocessing,
+        default_recipe="vit",
+        layer_depth=layer_depth,
     )(_make(_width, _depth, _heads, _name))

@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import statistics
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from data_tools.files import write_atomic
+from zoo import registry
 from zoo.backend_select import BACKENDS
 from zoo.cli import Parser, UsageError
 from zoo.heads import DEFAULT_TASKS
@@ -44,19 +44,6 @@ NATIVE = "torch-native"  # plain PyTorch eager, zoo/study/torch_resnet.py (ResNe
 NATIVE_MODELS = ("resnet50",)
 
 
-def application_name(model: str) -> str | None:
-    """The `keras.applications` constructor of a zoo model name, or None (e.g. ViT)."""
-    if m := re.fullmatch(r"resnet(\d+)", model):
-        return f"ResNet{m[1]}"
-    if m := re.fullmatch(r"efficientnet_b(\d)", model):
-        return f"EfficientNetB{m[1]}"
-    if m := re.fullmatch(r"efficientnetv2_(\w+)", model):
-        return f"EfficientNetV2{m[1].upper()}"
-    if m := re.fullmatch(r"convnext_(\w+)", model):
-        return f"ConvNeXt{m[1].capitalize()}"
-    return None
-
-
 def _build(model_name: str, impl: str, size: int):
     """The zoo model, or the keras.applications backbone + the zoo's multi-task head."""
     import keras
@@ -67,7 +54,7 @@ def _build(model_name: str, impl: str, size: int):
 
     if impl == "zoo":
         return zoo.build(model_name, input_shape=(size, size, 3))
-    app = getattr(keras.applications, application_name(model_name))
+    app = registry.get(model_name).application
     net = app(include_top=False, weights=None, input_shape=(size, size, 3), pooling="avg")
     return keras.Model(net.input, multitask_head(net.output, LabelSpace.from_tasks(DEFAULT_TASKS)))
 
@@ -389,7 +376,7 @@ def _measure(args, console: Console, cell: dict, impl: str) -> dict:
 def _measure_backend(args, console: Console, cell: dict) -> list[dict]:
     """The zoo model of `cell`; with --applications also keras.applications and the paired ratio."""
     impls = ["zoo"] + (["keras.applications"] if args.applications and not args.memory_only
-                       and application_name(cell["model"]) else [])
+                       and registry.get(cell["model"]).application else [])
     rows = {impl: _measure(args, console, cell, impl) for impl in impls}
     if len(rows) == 2 and all(r["status"] == "ok" for r in rows.values()):
         paired = _measure(args, console, cell, PAIRED)

@@ -143,14 +143,17 @@ def lr_scales(model: keras.Model, recipe) -> dict[str, float]:
     """Variable path -> learning-rate factor for every backbone variable whose factor is not 1.
 
     Depths come from the backbone family's rule (`zoo.models.layer_depth`; the heads
-    fix the top depth).
+    fix the top depth); a backbone without one raises ValueError when `layer_decay` is set.
     """
     from zoo.models import layer_depth
 
     base, decay = float(recipe.backbone_lr_scale), float(recipe.layer_decay)
     depths, top = {}, 0
     if decay != 1.0:
-        depths = layer_depth(model)  # the whole model: the heads fix the top depth
+        try:
+            depths = layer_depth(model)  # the whole model: the heads fix the top depth
+        except ValueError as exc:
+            raise ValueError(f"layer_decay: {exc}; use backbone_lr_scale instead") from None
         top = max(depths.values())
     scales = {}
     for variable in model.backbone.weights:
