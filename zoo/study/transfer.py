@@ -16,6 +16,7 @@ import json
 import time
 from pathlib import Path
 
+from data_tools.files import write_atomic
 from zoo.cli import Parser
 from zoo.run_folder import RunFolder
 from zoo.study.options import keep_settings
@@ -108,7 +109,7 @@ def run(args) -> dict:
                "target_artists": args.target_artists, "target_train_per_artist": args.target_train,
                "epochs": args.epochs, "pretrain_top1": top1["pretrain"], "episodes": episodes, **mean,
                "margin": args.margin, "passed": mean["gain"] >= args.margin}
-    (out / "transfer.json").write_text(json.dumps(summary, indent=1))
+    write_atomic(out / "transfer.json", json.dumps(summary, indent=1))
     return summary
 
 
