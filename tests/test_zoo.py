@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import BACKENDS, run_on_backend
+from tests.conftest import BACKENDS, run_child
 
 REQUIRED = (
     ["resnet50", "resnet101", "resnet152"]
@@ -51,31 +51,12 @@ def test_bad_tasks_and_weights_are_rejected(tmp_path):
         zoo.backbone("resnet50", weights=str(tmp_path / "missing.weights.h5"))
 
 
-FORWARD = """
-import json, numpy as np, keras, zoo
-tasks = {"artist": 7, "movement": ["Baroque", "Cubism", "Impressionism"], "year": "regression"}
-x = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
-report = {}
-for name in ["resnet50", "efficientnet_b0", "efficientnetv2_b0", "vit_tiny16"]:
-    model = zoo.build(name, tasks=tasks, input_shape=(64, 64, 3))
-    out = {k: keras.ops.convert_to_numpy(v) for k, v in model(x, training=False).items()}
-    report[name] = {
-        "keys": sorted(out),
-        "shapes": {k: list(v.shape) for k, v in out.items()},
-        "artist_sum": out["artist"].sum(-1).tolist(),
-        "movement_sum": out["movement"].sum(-1).tolist(),
-        "year_finite": bool(np.isfinite(out["year"]).all()),
-    }
-print(json.dumps(report))
-"""
-
-
 # Building four families on JAX/TensorFlow takes minutes here: slow; torch runs by default and
 # test_model_saved_under_jax_loads_on_every_backend covers the other backends cheaply.
 @pytest.mark.parametrize("backend", [pytest.param(b, marks=pytest.mark.slow) if b != "torch" else b
                                      for b in BACKENDS])
 def test_forward_pass_every_family(backend):
-    report = run_on_backend(backend, FORWARD)
+    report = run_child(backend, "models:forward_every_family")
     assert len(report) == 4
     for name, r in report.items():
         assert r["keys"] == ["artist", "movement", "year"], name
@@ -84,12 +65,6 @@ def test_forward_pass_every_family(backend):
         assert r["movement_sum"] == pytest.approx([1, 1], abs=1e-5), name
         assert r["year_finite"], name
 
-
-PARAMS = """
-import json, zoo
-names = ["resnet50", "resnet152", "efficientnet_b0", "vit_tiny16", "vit_small16", "vit_base16"]
-print(json.dumps({n: zoo.backbone(n, input_shape=(224, 224, 3)).count_params() for n in names}))
-"""
 
 REFERENCE_PARAMS = {
     # keras.applications include_top=False
@@ -105,107 +80,26 @@ REFERENCE_PARAMS = {
 
 def test_parameter_counts_match_references():
     # Parameter counts do not depend on the backend; torch builds these in 14 s, JAX in ~70 s.
-    assert run_on_backend("torch", PARAMS) == REFERENCE_PARAMS
-
-
-SAVE = """
-import json, sys, numpy as np, zoo
-
-x = np.random.default_rng(1).uniform(0, 255, (3, 32, 32, 3)).astype("float32")
-np.save(f"{out}/x.npy", x)
-for name in ["resnet50", "vit_tiny16"]:
-    model = zoo.build(name, tasks={{"artist": ["a", "b", "c"], "year": "regression"}},
-                      input_shape=(32, 32, 3), target_scaling={{"year": (1700.0, 50.0)}})
-    model.save(f"{out}/{{name}}.keras")
-    preds = {{k: np.asarray(v) for k, v in model(x, training=False).items()}}
-    np.savez(f"{out}/{{name}}.npz", **preds)
-print(json.dumps({{"ok": True}}))
-"""
-
-LOAD = """
-import json, numpy as np, keras, zoo
-x = np.load("{out}/x.npy")
-report = {{}}
-for name in ["resnet50", "vit_tiny16"]:
-    model = zoo.load_model("{out}/" + name + ".keras")
-    ref = np.load("{out}/" + name + ".npz")
-    preds = {{k: keras.ops.convert_to_numpy(v) for k, v in model(x, training=False).items()}}
-    report[name] = {{
-        "artist_diff": float(np.abs(preds["artist"] - ref["artist"]).max()),
-        "year_diff": float(np.abs(preds["year"] - ref["year"]).max()),
-        "class_names": list(model.get_layer("artist").class_names),
-        "year_center": model.get_layer("year").center,
-    }}
-print(json.dumps(report))
-"""
+    assert run_child("torch", "models:parameter_counts") == REFERENCE_PARAMS
 
 
 def test_model_saved_under_jax_loads_on_every_backend(tmp_path):
-    run_on_backend("jax", SAVE.format(out=tmp_path))
+    run_child("jax", "models:save_models", out=str(tmp_path))
     for backend in ("tensorflow", "torch"):
-        report = run_on_backend(backend, LOAD.format(out=tmp_path))
+        report = run_child(backend, "models:load_models", out=str(tmp_path))
         for name, r in report.items():
             assert r["artist_diff"] <= 1e-4, (backend, name, r)
             assert r["year_diff"] <= 1e-2, (backend, name, r)  # years: 1e-4 relative to 50-year scale
             assert r["class_names"] == ["a", "b", "c"]
             assert r["year_center"] == 1700.0
-
-
-WEIGHTS = """
-import json, numpy as np, keras, zoo
-app = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(64, 64, 3))
-path = "{out}/resnet50_notop.weights.h5"
-app.save_weights(path)
-x = np.random.default_rng(2).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
-pre = keras.applications.resnet50.preprocess_input(x.copy())
-expected = keras.ops.convert_to_numpy(app(pre, training=False)).mean(axis=(1, 2))
-net = zoo.backbone("resnet50", input_shape=(64, 64, 3), weights=path)
-got = keras.ops.convert_to_numpy(net(x, training=False))
-fresh = keras.ops.convert_to_numpy(zoo.backbone("resnet50", input_shape=(64, 64, 3))(x, training=False))
-print(json.dumps({{"diff": float(np.abs(got - expected).max()),
-                   "fresh_diff": float(np.abs(fresh - expected).max()),
-                   "scale": float(np.abs(expected).max())}}))
-"""
+            year = next(t for t in r["label_space"]["tasks"] if t["name"] == "year")
+            assert (year["center"], year["scale"]) == (1700.0, 50.0)
 
 
 def test_applications_weights_file_loads_into_backbone(tmp_path):
-    r = run_on_backend("jax", WEIGHTS.format(out=tmp_path))
+    r = run_child("jax", "models:applications_weights", out=str(tmp_path))
     assert r["diff"] <= 1e-4 * max(1.0, r["scale"])
     assert r["fresh_diff"] > 100 * r["diff"] + 1e-3  # random init really differs
-
-
-CONVNEXT = """
-import json, numpy as np, keras, zoo
-from zoo.models import layer_depth
-sizes = {sizes}
-app = keras.applications.ConvNeXtTiny(include_top=False, weights=None, input_shape=(32, 32, 3), pooling="avg")
-path = "{out}/convnext_tiny_notop.weights.h5"
-app.save_weights(path)
-x = np.random.default_rng(3).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
-expected = keras.ops.convert_to_numpy(app(x, training=False))  # raw pixels: it normalises itself
-net = zoo.backbone("convnext_tiny", input_shape=(32, 32, 3), weights=path)
-fresh = zoo.backbone("convnext_tiny", input_shape=(32, 32, 3))
-counts = {{}}
-for size in sizes:
-    make = getattr(keras.applications, "ConvNeXt" + size.capitalize())
-    counts[size] = [zoo.backbone("convnext_" + size, input_shape=(224, 224, 3)).count_params(),
-                    make(include_top=False, weights=None, input_shape=(224, 224, 3), pooling="avg").count_params()]
-depth = layer_depth(zoo.build("convnext_tiny", input_shape=(32, 32, 3), tasks={{"artist": 3}}))
-try:
-    zoo.backbone("convnext_tiny", input_shape=(32, 32, 3), weights="imagenet")
-    offline = "downloaded"
-except ValueError as e:
-    offline = str(e)
-print(json.dumps({{
-    "diff": float(np.abs(keras.ops.convert_to_numpy(net(x, training=False)) - expected).max()),
-    "fresh_diff": float(np.abs(keras.ops.convert_to_numpy(fresh(x, training=False)) - expected).max()),
-    "scale": float(np.abs(expected).max()), "features": net.output_shape[-1], "counts": counts,
-    "preprocess": net.get_layer("preprocess").mode, "offline": offline,
-    "depth": {{k: v for k, v in depth.items() if "block_0_depthwise_conv/kernel" in k or "stem_conv/kernel" in k
-              or "downsampling_conv" in k and k.endswith("kernel") or "stage_2_block_8_depthwise_conv/kernel" in k
-              or k.startswith("artist/")}},
-}}))
-"""
 
 
 def _check_convnext(r, sizes):
@@ -221,7 +115,8 @@ def _check_convnext(r, sizes):
 def test_convnext_matches_keras_applications(tmp_path):
     # Parameter counts and weight files do not depend on the backend; torch builds fastest.
     # KERAS_HOME points at an empty folder so "imagenet" must download, which fails offline.
-    r = run_on_backend("torch", CONVNEXT.format(out=tmp_path, sizes=["tiny"]), KERAS_HOME=str(tmp_path / "kh"))
+    r = run_child("torch", "models:convnext", env={"KERAS_HOME": str(tmp_path / "kh")}, out=str(tmp_path),
+                  sizes=["tiny"])
     _check_convnext(r, ["tiny"])
     assert r["counts"]["tiny"][0] == 27_820_128
     prefix = "convnext_tiny_"
@@ -239,7 +134,7 @@ def test_convnext_matches_keras_applications(tmp_path):
 @pytest.mark.slow
 def test_convnext_family_parameter_counts(tmp_path):
     sizes = ["tiny", "small", "base", "large"]
-    _check_convnext(run_on_backend("torch", CONVNEXT.format(out=tmp_path, sizes=sizes)), sizes)
+    _check_convnext(run_child("torch", "models:convnext", out=str(tmp_path), sizes=sizes), sizes)
 
 
 def test_vit_layer_depth_and_saved_normalisation(tmp_path):
@@ -269,21 +164,7 @@ def test_vit_layer_depth_and_saved_normalisation(tmp_path):
         zoo.backbone("vit_tiny16", input_shape=(32, 32, 3), preprocessing={"mean": mean, "std": [1, 0, 1]})
 
 
-UNSAFE = """
-import json, keras, zoo
-inputs = keras.Input((4,))
-model = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(inputs))
-model.save("{out}/lambda.keras")
-try:
-    zoo.load_model("{out}/lambda.keras")
-    verdict = "loaded"
-except ValueError as e:
-    verdict = str(e)
-print(json.dumps({{"verdict": verdict}}))
-"""
-
-
 def test_file_carrying_code_is_refused(tmp_path):
-    verdict = run_on_backend("jax", UNSAFE.format(out=tmp_path))["verdict"]
+    verdict = run_child("jax", "models:load_lambda_model", out=str(tmp_path))["verdict"]
     assert verdict != "loaded"
     assert "safe_mode" in verdict or "Lambda" in verdict

@@ -107,20 +107,27 @@ def adopt(model: keras.Model) -> ArtistModel:
 
     The layers themselves are reused: same variables, same outputs; a compiled `model`'s
     optimizer (with its state), losses and metrics carry over, so a resumed run continues.
+    A functional model without one nested backbone (any network ending in TaskHeads) gets
+    its graph up to the heads as the backbone.
     """
     if isinstance(model, ArtistModel):
         return model
+    heads = {name: model.get_layer(name) for name in model.output_names}
+    if not all(isinstance(h, TaskHead) for h in heads.values()):
+        raise ValueError(f"model {model.name!r} is not a zoo model (its outputs are not TaskHeads)")
     parts = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     nested = [layer for layer in parts if isinstance(layer, keras.Model)]
-    heads = {name: model.get_layer(name) for name in model.output_names}
-    if len(nested) != 1 or not all(isinstance(h, TaskHead) for h in heads.values()):
-        raise ValueError(f"model {model.name!r} is not a zoo model (one backbone, TaskHead outputs)")
     dropouts = [layer for layer in parts if layer.name == "head_dropout"]
-    others = [layer for layer in parts if layer is not nested[0] and layer not in dropouts
+    others = [layer for layer in parts if layer not in nested and layer not in dropouts
               and layer not in heads.values()]
+    if len(nested) == 1 and len(others) <= 1:
+        backbone, image_filter = nested[0], (others[0] if others else None)
+    else:
+        features = dropouts[0].input if dropouts else next(iter(heads.values())).input
+        backbone, image_filter = keras.Model(model.inputs, features, name=f"{model.name}_backbone"), None
     label_space = LabelSpace(tuple(Task(n, tuple(h.class_names), h.center, h.scale) for n, h in heads.items()))
     adopted = ArtistModel(
-        nested[0], label_space, image_filter=others[0] if others else None,
+        backbone, label_space, image_filter=image_filter,
         dropout=float(dropouts[0].rate) if dropouts else 0.0, name=model.name,
         heads=heads, dropout_layer=dropouts[0] if dropouts else None)
     if getattr(model, "optimizer", None) is not None and model.compiled:
