@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from data_tools.augment import random_flip
-from data_tools.pipeline import LabelSpace, load_rows, make_dataset
+from data_tools.labels import LabelSpace
+from data_tools.pipeline import load_rows, make_dataset
 
 
 def flip_only(seed: int = 0):

@@ -21,11 +21,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import math
 import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
 
 COLUMNS = ("image_id", "path", "artist", "year", "movement", "split", "sha1", "source")
 REJECTED_COLUMNS = ("source", "reason", "duplicate_of")
@@ -38,15 +36,6 @@ DEFAULT_SYNTH = {"artists": 10, "per_artist": 60, "image_size": 128, "seed": 0}
 
 class DataError(ValueError):
     """A user-facing problem with input data or an output folder (one-line message)."""
-
-
-class Vocab(NamedTuple):
-    """Label vocabularies of a dataset; unpacks as (artists, movements, year_mean, year_std)."""
-
-    artists: list[str]
-    movements: list[str]
-    year_mean: float
-    year_std: float
 
 
 def read_manifest(directory: str | os.PathLike) -> list[dict]:
@@ -136,22 +125,6 @@ def manifest_hash(directory: str | os.PathLike) -> str:
     if not path.is_file():
         raise DataError(f"{path}: no manifest.csv")
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def label_info(rows: list[dict]) -> Vocab:
-    """Sorted artists, sorted non-empty movements, and train-split year mean/std.
-
-    Mean/std use train rows with a known year; with none, (0.0, 1.0). The std is
-    never below 1.0 so it is safe to divide by.
-    """
-    artists = sorted({r["artist"] for r in rows})
-    movements = sorted({r["movement"] for r in rows if r.get("movement")})
-    years = [int(r["year"]) for r in rows if r["split"] == "train" and r["year"] not in (None, "")]
-    if not years:
-        return Vocab(artists, movements, 0.0, 1.0)
-    mean = sum(years) / len(years)
-    std = math.sqrt(sum((y - mean) ** 2 for y in years) / len(years))
-    return Vocab(artists, movements, mean, max(std, 1.0))
 
 
 def ensure_default_dataset(root: str | os.PathLike = DEFAULT_ROOT, console=None) -> Path:

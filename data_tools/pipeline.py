@@ -11,10 +11,11 @@ is turned into pixels, either decoded from the JPEGs or gathered from a pixel ca
 
 Each batch is `(images, targets, sample_weights)`:
     images:  float32 (B, H, W, 3), raw RGB pixels 0..255 (models normalise inside).
-    targets: {"artist": one-hot (B, n_artists), "movement": one-hot (B, n_movements),
-              "year": float32 (B, 1) in years}, only the keys of `LabelSpace.tasks()`.
+    targets: one entry per task of the `data_tools.labels.LabelSpace`: a classification
+              task one-hot (B, n_classes), a regression task float32 (B, 1) in its
+              column's units (e.g. {"artist": ..., "movement": ..., "year": years}).
     sample_weights: same keys, float32 (B,): 1.0 where the label is known, 0.0 where
-              it is missing (missing movement -> all-zero one-hot, missing year -> 0)
+              it is missing (missing class -> all-zero one-hot, missing value -> 0)
               and for padding rows (`pad_to`).
 Pass the dataset straight to `model.fit(dataset)` (a model with dict outputs named
 like the keys, `compile(loss={...})`): Keras 3 takes the third element as
@@ -28,7 +29,6 @@ import hashlib
 import math
 import os
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,52 +38,14 @@ from rich.console import Console
 from rich.progress import Progress
 
 from data_tools.decode import decode_jpeg
-from data_tools.manifest import label_info, read_manifest
+from data_tools.labels import PRIMARY, LabelSpace
+from data_tools.manifest import read_manifest
 
 MANIFEST = "manifest.csv"
 SPLITS = ("train", "val", "test")
 MEMORY_FRACTION = 0.25  # cache in RAM when the decoded split fits in this share of free RAM
 CACHE_SUFFIX = ".u8"  # a disk cache file: raw uint8 pixels (n, H, W, 3), read by np.memmap
 FILL_BATCH = 256  # images decoded per step while a cache is filled
-DEFAULT_YEAR = (1850.0, 100.0)  # (mean, std) when no year is known
-
-
-@dataclass(frozen=True)
-class LabelSpace:
-    """Class names and year statistics shared by the data and the model heads.
-
-    Attributes:
-        artists: sorted artist names over all splits (index = class id).
-        movements: sorted non-empty movement names (may be empty).
-        year_mean, year_std: statistics of known train years, in years (std >= 1).
-        has_year: False when no train row has a year (the year task is then dropped).
-    """
-
-    artists: tuple[str, ...]
-    movements: tuple[str, ...]
-    year_mean: float
-    year_std: float
-    has_year: bool = True
-
-    @classmethod
-    def from_rows(cls, rows: list[dict]) -> "LabelSpace":
-        """Build from manifest rows (all splits; years from the train split only)."""
-        if not rows:
-            raise ValueError("cannot build a label space from zero manifest rows")
-        vocab = label_info(rows)
-        has_year = any(r["split"] == "train" and r.get("year") for r in rows)
-        if not has_year:
-            return cls(tuple(vocab.artists), tuple(vocab.movements), *DEFAULT_YEAR, has_year=False)
-        return cls(tuple(vocab.artists), tuple(vocab.movements), vocab.year_mean, vocab.year_std)
-
-    def tasks(self) -> dict:
-        """Head name -> number of classes, or "regression" for the year."""
-        tasks = {"artist": len(self.artists)}
-        if len(self.movements) >= 2:  # one movement is nothing to learn
-            tasks["movement"] = len(self.movements)
-        if self.has_year:
-            tasks["year"] = "regression"
-        return tasks
 
 
 def load_rows(data_dir, split: str | None = None) -> list[dict]:
@@ -103,23 +65,12 @@ def count_per_class(rows: list[dict], key: str = "artist") -> dict[str, int]:
 
 
 def encode_rows(rows: list[dict], labels: LabelSpace) -> dict[str, np.ndarray]:
-    """Integer labels per row: artist id, movement id (-1 unknown), year and year_known."""
-    artist_ids = {a: i for i, a in enumerate(labels.artists)}
-    movement_ids = {m: i for i, m in enumerate(labels.movements)}
-    unknown = {r["artist"] for r in rows} - artist_ids.keys()
-    if unknown:
-        raise ValueError(f"artists not in the label space: {', '.join(sorted(unknown))}")
-    unknown = {r["movement"] for r in rows if r.get("movement")} - movement_ids.keys()
-    if unknown and "movement" in labels.tasks():  # without a movement head they are not used
-        raise ValueError(f"movements not in the label space: {', '.join(sorted(unknown))}")
-    return {
-        "artist": np.array([artist_ids[r["artist"]] for r in rows], np.int32),
-        "movement": np.array(
-            [movement_ids.get(r.get("movement") or "", -1) for r in rows], np.int32
-        ),
-        "year": np.array([float(r["year"]) if r.get("year") else 0.0 for r in rows], np.float32),
-        "year_known": np.array([1.0 if r.get("year") else 0.0 for r in rows], np.float32),
-    }
+    """Per task of `labels`, one value per row (`LabelSpace.encode`): int32 class ids (-1
+    where the label is missing) or float32 values (NaN where missing).
+
+    Raises ValueError naming labels (e.g. artists) that are not in the label space.
+    """
+    return labels.encode(rows)
 
 
 def decode_image(path, image_size: tuple[int, int]):
@@ -193,20 +144,20 @@ def batch_targets(labels: LabelSpace, codes: dict[str, np.ndarray], augmenter=No
     `augmenter(images, targets, weights)` (see data_tools.augment) runs on the uint8
     batch, so cheap ops such as flips touch 4x fewer bytes than on float32.
     """
-    tasks = labels.tasks()
     table = {k: tf.constant(v) for k, v in codes.items()}
 
     def to_targets(images, index):
         valid = tf.cast(index >= 0, tf.float32)
-        code = {k: tf.gather(v, tf.maximum(index, 0)) for k, v in table.items()}
-        targets = {"artist": tf.one_hot(code["artist"], len(labels.artists))}
-        weights = {"artist": valid}
-        if "movement" in tasks:  # index -1 one-hot encodes to all zeros
-            targets["movement"] = tf.one_hot(code["movement"], len(labels.movements))
-            weights["movement"] = valid * tf.cast(code["movement"] >= 0, tf.float32)
-        if "year" in tasks:
-            targets["year"] = code["year"][:, None]
-            weights["year"] = valid * code["year_known"]
+        targets, weights = {}, {}
+        for task in labels.tasks:
+            code = tf.gather(table[task.name], tf.maximum(index, 0))
+            if task.is_regression:  # NaN (missing) -> 0 with weight 0
+                known = tf.logical_not(tf.math.is_nan(code))
+                targets[task.name] = tf.where(known, code, tf.zeros_like(code))[:, None]
+                weights[task.name] = valid * tf.cast(known, tf.float32)
+            else:  # class id -1 (missing) one-hot encodes to all zeros
+                targets[task.name] = tf.one_hot(code, len(task.classes))
+                weights[task.name] = valid * tf.cast(code >= 0, tf.float32)
         if augmenter is not None:
             images, targets, weights = augmenter(images, targets, weights)
         return tf.cast(images, tf.float32), targets, weights
@@ -298,8 +249,9 @@ def make_dataset(
         mine = np.arange(len(rows))
         mine = mine if shard is None else mine[shard[1] :: shard[0]]
         streams = []
-        for artist in sorted(set(codes["artist"][mine].tolist())):
-            keep = mine[codes["artist"][mine] == artist]
+        primary = codes[PRIMARY]
+        for artist in sorted(set(primary[mine].tolist())):
+            keep = mine[primary[mine] == artist]
             stream = tf.data.Dataset.from_tensor_slices(keep.astype(np.int64)).repeat()
             streams.append(stream.shuffle(len(keep), seed=seed + artist))
         index = tf.data.Dataset.sample_from_datasets(streams, seed=seed)

@@ -20,7 +20,7 @@ def test_freeze_then_unfreeze_keeps_backbone_and_bn_statistics(tiny_data):
         # accumulate=2: 2 steps, 1 update per epoch; the schedule counts steps (`_iterations`)
         recipe = Recipe(model="efficientnet_b0", epochs=2, freeze_epochs=1, lr=1e-3, schedule="cosine",
                         optimizer="adam", backbone_lr_scale=0.1, accumulate=2)
-        net = finetune.backbone_of(model)
+        net = model.backbone
         x = np.random.default_rng(0).uniform(0, 255, (16, 32, 32, 3)).astype("float32")
         y = {"artist": keras.utils.to_categorical(np.arange(16) % 3, 3)}
         snap = lambda: [np.array(w) for w in net.weights]   # trainable + BN moving statistics
@@ -105,7 +105,7 @@ def test_resume_in_frozen_phase_and_after(tiny_data, tmp_path):
             model = zoo.load_model(run + "/checkpoints/" + state["checkpoint"])
             opt = model.optimizer
             want = float(make_schedule(recipe.replace(epochs=epochs), 2)(2 * state["epoch"]))
-            info[epochs] = {{"trainable": finetune.backbone_of(model).trainable,
+            info[epochs] = {{"trainable": model.backbone.trainable,
                             "offset": getattr(opt._learning_rate, "offset", None),
                             "iterations": int(opt.iterations), "scales": len(opt.lr_scales),
                             "lr": state["history"][-1]["learning_rate"], "want": want}}
@@ -125,21 +125,20 @@ def test_weights_from_run_replaces_heads_with_other_labels(tiny_data, tmp_path):
     out = run_on_backend("torch", f"""
         import json
         import numpy as np, zoo
-        from data_tools.pipeline import LabelSpace, load_rows
+        from data_tools.labels import LabelSpace
+        from data_tools.pipeline import load_rows
         from zoo.training import finetune
-        from zoo.training.loop import head_tasks
 
         def build(data):
             labels = LabelSpace.from_rows(load_rows(data))
-            return zoo.build("vit_tiny16", tasks=head_tasks(labels), input_shape=(32, 32, 3),
-                             target_scaling={{"year": (labels.year_mean, labels.year_std)}})
+            return zoo.build("vit_tiny16", tasks=labels, input_shape=(32, 32, 3))
         source = build("{tiny_data}")
         source.save("{tmp_path}/model.keras")
         same, other = build("{tiny_data}"), build("{other}")
         kept_same = finetune.load_run_weights(same, "{tmp_path}/model.keras")
         kept_other = finetune.load_run_weights(other, "{tmp_path}/model.keras")
-        equal = all(np.array_equal(a, b) for a, b in zip(finetune.backbone_of(source).get_weights(),
-                                                          finetune.backbone_of(other).get_weights()))
+        equal = all(np.array_equal(a, b) for a, b in zip(source.backbone.get_weights(),
+                                                          other.backbone.get_weights()))
         try:
             finetune.load_run_weights(zoo.build("vit_tiny16", input_shape=(64, 64, 3)),
                                       "{tmp_path}/model.keras")

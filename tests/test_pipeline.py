@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from data_tools.labels import LabelSpace, Task
 from data_tools.pipeline import (
-    LabelSpace,
     count_per_class,
     load_rows,
     make_dataset,
@@ -75,6 +75,11 @@ def data_dir(tmp_path_factory):
     return folder
 
 
+def heads(labels: LabelSpace) -> dict:
+    """Task name -> class count, or "regression"."""
+    return {t.name: len(t.classes) or "regression" for t in labels.tasks}
+
+
 def labels_of(folder) -> LabelSpace:
     return LabelSpace.from_rows(load_rows(folder))
 
@@ -95,20 +100,20 @@ def batches(ds) -> list:
 
 def test_label_space_from_rows(data_dir):
     labels = labels_of(data_dir)
-    assert labels.artists == ("a", "b", "c")  # all splits, sorted
-    assert labels.movements == ("baroque", "cubism", "rococo")
+    assert labels["artist"].classes == ("a", "b", "c")  # all splits, sorted
+    assert labels["movement"].classes == ("baroque", "cubism", "rococo")
     train_years = [1600, 1610, 1620, 1630, 1640, 1900, 1910]  # test split's 2000 ignored
-    assert labels.year_mean == pytest.approx(np.mean(train_years))
-    assert labels.year_std == pytest.approx(np.std(train_years))
-    assert labels.tasks() == {"artist": 3, "movement": 3, "year": "regression"}
+    assert labels["year"].center == pytest.approx(np.mean(train_years))
+    assert labels["year"].scale == pytest.approx(np.std(train_years))
+    assert heads(labels) == {"artist": 3, "movement": 3, "year": "regression"}
 
 
 def test_label_space_without_movements_or_years():
     labels = LabelSpace.from_rows([row("x"), row("y", split="val", year=1700)])
-    assert (labels.year_mean, labels.year_std, labels.has_year) == (1850.0, 100.0, False)
-    assert labels.tasks() == {"artist": 2}  # val-only years do not make a year task
-    one_year = LabelSpace.from_rows([row("x", year=1700), row("x", year=1700)])
-    assert one_year.year_std == 1.0  # std floor
+    assert "year" not in labels
+    assert heads(labels) == {"artist": 2}  # val-only years do not make a year task
+    one_year = LabelSpace.from_rows([row("x", year=1700), row("y", year=1700)])
+    assert one_year["year"].scale == 1.0  # std floor
 
 
 def test_load_rows_and_counts(data_dir):
@@ -140,7 +145,8 @@ def test_make_dataset_errors(data_dir):
         make_dataset(data_dir, "train", labels, balanced=True)
     with pytest.raises(ValueError, match="artists not in the label space: b"):
         make_dataset(
-            data_dir, "train", LabelSpace(("a", "c"), ("baroque", "cubism", "rococo"), 0.0, 1.0)
+            data_dir, "train", LabelSpace((Task("artist", ("a", "c")), Task("movement", ("baroque", "cubism", "rococo")),
+                        Task("year", (), 0.0, 1.0)))
         )
 
 
@@ -172,7 +178,7 @@ def test_batches_targets_and_weights(data_dir):
 
 
 def test_only_the_label_space_tasks_are_yielded(data_dir):
-    no_extras = LabelSpace(("a", "b", "c"), (), 1850.0, 100.0, has_year=False)
+    no_extras = LabelSpace((Task("artist", ("a", "b", "c")),))
     (_, targets, weights), *_ = batches(
         make_dataset(data_dir, "val", no_extras, image_size=(8, 8), cache=False)
     )
@@ -245,11 +251,12 @@ def test_balanced_sampling_evens_out_artists(data_dir):
 FIT = """
 import json, math, sys
 import keras
-from data_tools.pipeline import LabelSpace, load_rows, make_dataset
+from data_tools.labels import LabelSpace
+from data_tools.pipeline import load_rows, make_dataset
 
 data_dir = {data_dir!r}
 labels = LabelSpace.from_rows(load_rows(data_dir))
-tasks = labels.tasks()
+tasks = {{t.name: len(t.classes) for t in labels.classification}}
 size = (32, 32)
 train = make_dataset(data_dir, "train", labels, image_size=size, batch_size=4, shuffle=True,
                      augment="basic", mix="cutmix")
@@ -413,18 +420,18 @@ import zoo
 from data_tools.build import BuildOptions
 from data_tools.ingest import ingest
 from data_tools.manifest import read_manifest
-from data_tools.pipeline import LabelSpace, load_rows, make_dataset
 from data_tools.decode import load_image
-from zoo.training.evaluation import collect_predictions
-from zoo.training.loop import head_tasks
+from data_tools.labels import LabelSpace
+from data_tools.pipeline import load_rows, make_dataset
 from zoo.inference import predict_files
 from zoo.inference.keras_predictor import KerasPredictor
+from zoo.training.evaluation import collect_predictions
 
 src, out = {src!r}, {out!r}
 ingest("folder", [src], out, BuildOptions(min_per_artist=1), console=None)
 rows = load_rows(out)
 labels = LabelSpace.from_rows(rows)
-model = zoo.build("vit_tiny16", tasks=head_tasks(labels), input_shape=(32, 32, 3), dropout=0)
+model = zoo.build("vit_tiny16", tasks=labels, input_shape=(32, 32, 3), dropout=0)
 result = {{}}
 for split in ("train", "val", "test"):
     split_rows = [r for r in rows if r["split"] == split]
@@ -439,7 +446,7 @@ for split in ("train", "val", "test"):
         top = line["artists"][0]
         result[r["source"]] = {{
             "diff": float(np.abs(np.asarray(direct) - p).max()),
-            "top_matches": top["name"] == labels.artists[int(np.argmax(p))]
+            "top_matches": top["name"] == labels["artist"].classes[int(np.argmax(p))]
             and abs(top["p"] - float(np.max(p))) <= 5e-5,
         }}
 print(json.dumps(result))

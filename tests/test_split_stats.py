@@ -14,9 +14,9 @@ from fixtures_data import ROOT, image_bytes, read_csv, run_cli, write
 from PIL import Image, ImageEnhance
 from rich.console import Console
 
+from data_tools.labels import LabelSpace
 from data_tools.manifest import (
     DataError,
-    label_info,
     manifest_hash,
     read_manifest,
     write_manifest,
@@ -223,12 +223,14 @@ def test_manifest_round_trip_hash_and_label_info(tmp_path):
         == hashlib.sha256((tmp_path / "manifest.csv").read_bytes()).hexdigest()
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv", "rejected.csv"]
-    artists, movements, mean, std = label_info(back)
-    assert (artists, movements) == (["Amy", "Zed"], ["M"])
+    labels = LabelSpace.from_rows(back)
+    assert labels["artist"].classes == ("Amy", "Zed")
+    assert "movement" not in labels  # one movement ("M") is nothing to learn
     train_years = [1910, 1900, 1910, 1920]  # Zed's first train year is unknown
+    mean = labels["year"].center
     assert mean == pytest.approx(sum(train_years) / 4)
-    assert std == pytest.approx((sum((y - mean) ** 2 for y in train_years) / 4) ** 0.5)
-    assert label_info(manifest_rows({"A": (1, 1, 1)}, year=None)).year_std == 1.0
+    assert labels["year"].scale == pytest.approx((sum((y - mean) ** 2 for y in train_years) / 4) ** 0.5)
+    assert "year" not in LabelSpace.from_rows(manifest_rows({"A": (1, 1, 1), "B": (1, 1, 1)}, year=None))
 
 
 @pytest.mark.parametrize(

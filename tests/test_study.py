@@ -117,12 +117,11 @@ def test_agreement_fails_when_one_backend_disagrees(tmp_path):
     run_on_backend("torch", f"""
         import json, keras
         import zoo
-        from zoo.factory import all_layers
         from zoo.study import agreement
         keras.config.set_floatx("float64")
         keras.config.set_dtype_policy("float64")
         model = zoo.load_model({str(tmp_path / "ok" / "model.keras")!r}, compile=False)
-        conv = next(l for l in all_layers(model) if isinstance(l, keras.layers.Conv2D))
+        conv = next(l for l in model.backbone._flatten_layers() if isinstance(l, keras.layers.Conv2D))
         conv.kernel.assign(conv.kernel * 1.01)
         model.save({str(bad / "model.keras")!r})
         agreement.main(["loss", {str(bad)!r}, "--recipe", "compare_quick"])

@@ -214,11 +214,11 @@ def test_evaluate_model_without_movement_head_on_one_movement_data(tiny_data, tm
         writer.writerows({**r, "movement": "Baroque"} for r in rows)
     report = run_on_backend("torch", f"""
         import json, zoo
-        from data_tools.pipeline import LabelSpace, load_rows
+        from data_tools.labels import LabelSpace
+        from data_tools.pipeline import load_rows
         from zoo.cli import main
-        from zoo.training.loop import head_tasks
         labels = LabelSpace.from_rows(load_rows({str(data)!r}))  # what training builds: no movement head
-        model = zoo.build("vit_tiny16", tasks=head_tasks(labels), input_shape=(32, 32, 3))
+        model = zoo.build("vit_tiny16", tasks=labels, input_shape=(32, 32, 3))
         model.save({str(tmp_path / "model.keras")!r})
         code = main(["evaluate", {str(tmp_path / "model.keras")!r}, "--data", {str(data)!r},
                      "--split", "val", "--backend", "torch"])
@@ -255,13 +255,14 @@ def test_head_loss_averages_over_known_labels():
     import keras
 
     import recipes
-    from zoo.heads import multitask_head, normalize_tasks
+    from data_tools.labels import LabelSpace
+    from zoo.heads import multitask_head
     from zoo.training.loop import compile_model
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input((3,))
-    heads = multitask_head(inputs, normalize_tasks({"artist": ["a", "b"], "year": "regression"}),
-                           dropout=0.0, target_scaling={"year": (1850.0, 100.0)})
+    heads = multitask_head(inputs, LabelSpace.from_tasks({"artist": ["a", "b"], "year": "regression"},
+                                                  {"year": (1850.0, 100.0)}), dropout=0.0)
     model = keras.Model(inputs, heads)
     compile_model(model, recipes.Recipe(loss_weights={"artist": 1.0, "year": 1.0}), steps_per_epoch=1)
     rng = np.random.default_rng(0)

@@ -14,6 +14,7 @@ backend_select.from_command_line()  # `python -m zoo --backend X` picks X before
 backend_select.quiet_native_logs()  # TensorFlow's C++ start-up notices, filtered out
 
 from zoo import models  # noqa: E402, F401  (registers every backbone)
+from zoo.artist_model import ArtistModel  # noqa: E402
 from zoo.factory import backbone, build, check_input_shape, load_model  # noqa: E402
 from zoo.heads import DEFAULT_TASKS, TaskHead  # noqa: E402
 from zoo.layers import frequency as _frequency  # noqa: E402, F401  (registers the filters)
@@ -21,6 +22,7 @@ from zoo.registry import list_models  # noqa: E402
 from zoo.training import losses as _losses  # noqa: E402, F401  (registers ScaledHuber)
 
 __all__ = [
+    "ArtistModel",
     "DEFAULT_TASKS",
     "TaskHead",
     "backbone",

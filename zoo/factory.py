@@ -4,8 +4,10 @@ import os
 
 import keras
 
+from data_tools.labels import LabelSpace
 from zoo import registry
-from zoo.heads import DEFAULT_TASKS, multitask_head, normalize_tasks
+from zoo.artist_model import ArtistModel, adopt
+from zoo.heads import DEFAULT_TASKS
 from zoo.layers.preprocessing import make_preprocessing
 
 
@@ -57,18 +59,10 @@ def backbone(name: str, *, input_shape=(128, 128, 3), weights=None, preprocessin
     return keras.Model(images, network(pre(images)), name=f"{name}_backbone")
 
 
-def all_layers(model):
-    """Every layer of `model`, descending into nested models."""
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from all_layers(layer)
-
-
 def build(
     name: str,
     *,
-    tasks: dict | None = None,
+    tasks: dict | LabelSpace | None = None,
     input_shape=(128, 128, 3),
     weights=None,
     dropout: float = 0.2,
@@ -76,14 +70,16 @@ def build(
     image_filter=None,
     bn_momentum: float | None = None,
     preprocessing=None,
-) -> keras.Model:
-    """Backbone + the shared multi-task head.
+) -> ArtistModel:
+    """Backbone + the shared multi-task head, as a `zoo.ArtistModel`.
 
     Args:
-        tasks: head name -> class count, list of class names, or "regression";
-            default `zoo.heads.DEFAULT_TASKS` (50 artists, 27 movements, year).
-        target_scaling: regression head -> (center, scale); "year" defaults to
-            (1850, 100). The model outputs target units (years).
+        tasks: a `data_tools.labels.LabelSpace`, or a dict head name -> class count,
+            list of class names, or "regression"; default `zoo.heads.DEFAULT_TASKS`
+            (50 artists, 27 movements, year).
+        target_scaling: with a tasks dict, regression head -> (center, scale); "year"
+            defaults to `data_tools.labels.DEFAULT_SCALING` (1850, 100). The model
+            outputs target units (years).
         image_filter: None, a spec such as "lowpass:0.2" / "sharpen", or a
             Keras layer applied to the raw pixels before the backbone.
         bn_momentum: BatchNormalization moving-average momentum (Keras: 0.99).
@@ -91,33 +87,36 @@ def build(
             steps when training from scratch on small data.
         preprocessing: pixel normalisation override, as in `backbone`.
 
-    Returns a `keras.Model` from `(batch, H, W, 3)` pixels 0-255 to a dict:
+    Returns an `ArtistModel` from `(batch, H, W, 3)` pixels 0-255 to a dict:
     class heads `(batch, n)` probabilities, regression heads `(batch, 1)`.
     """
-    specs = normalize_tasks(DEFAULT_TASKS if tasks is None else tasks)
+    if isinstance(tasks, LabelSpace):
+        if target_scaling:
+            raise ValueError("target_scaling: a LabelSpace carries its own scaling; pass a tasks dict")
+        label_space = tasks
+    else:
+        label_space = LabelSpace.from_tasks(DEFAULT_TASKS if tasks is None else tasks, target_scaling)
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     net = backbone(name, input_shape=input_shape, weights=weights, preprocessing=preprocessing)
     if bn_momentum is not None:
-        for layer in all_layers(net):
+        for layer in net._flatten_layers(include_self=False):
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.momentum = float(bn_momentum)
-    images = keras.Input(net.input_shape[1:], name="images")
-    x = images
-    if image_filter is not None:
-        if isinstance(image_filter, str):
-            from zoo.layers.frequency import make_image_filter
+    if isinstance(image_filter, str):
+        from zoo.layers.frequency import make_image_filter
 
-            image_filter = make_image_filter(image_filter)
-        if image_filter is not None:
-            x = image_filter(x)
-    outputs = multitask_head(net(x), specs, dropout=dropout, target_scaling=target_scaling)
-    return keras.Model(images, outputs, name=name)
+        image_filter = make_image_filter(image_filter)
+    return ArtistModel(net, label_space, image_filter=image_filter, dropout=dropout, name=name)
 
 
-def load_model(path, *, compile: bool = True) -> keras.Model:
-    """Load a `.keras` file in safe mode: a file that carries code (e.g. a Lambda) is refused."""
+def load_model(path, *, compile: bool = True) -> ArtistModel:
+    """Load a `.keras` file in safe mode (a file that carries code, e.g. a Lambda, is refused).
+
+    Files written before `ArtistModel` existed (a plain functional model) are adopted:
+    same layers, weights and outputs, and with `compile` their optimizer state.
+    """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ValueError(f"model file not found: {path}")
-    return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    return adopt(keras.saving.load_model(path, compile=compile, safe_mode=True))

@@ -6,13 +6,14 @@ import numpy as np
 def train_texture(root: str, artists: list, epochs: int, model: str) -> dict:
     """Train the texture CNN on the dataset in `root`, save it to `model`; {"train_acc"}.
 
-    A 3-conv CNN ending in the zoo's multi-task head: trains in seconds; the code under
-    test only sees a saved multi-task model (registry backbones: `zoo_backbones`)."""
+    An `ArtistModel` over a 3-conv CNN backbone: trains in seconds; the code under test
+    only sees a saved zoo model (registry backbones: `zoo_backbones`)."""
     import keras
 
     from data_tools.decode import load_image
+    from data_tools.labels import LabelSpace
     from data_tools.manifest import read_manifest
-    from zoo.heads import multitask_head, normalize_tasks
+    from zoo.artist_model import ArtistModel
 
     rows = read_manifest(root)
     movements = ["cool", "warm"]
@@ -22,13 +23,13 @@ def train_texture(root: str, artists: list, epochs: int, model: str) -> dict:
          "year": np.array([[float(r["year"])] for r in rows])}
     keras.utils.set_random_seed(0)
     images = keras.Input((32, 32, 3), name="images")
-    h = keras.layers.Rescaling(1 / 127.5, -1)(images)
+    h = keras.layers.Rescaling(1 / 127.5, -1, name="preprocess")(images)
     for width in (16, 32, 64):
         h = keras.layers.Conv2D(width, 3, padding="same", activation="relu")(h)
         h = keras.layers.MaxPooling2D()(h)
+    backbone = keras.Model(images, keras.layers.GlobalAveragePooling2D()(h), name="texture_cnn_backbone")
     tasks = {"artist": artists, "movement": movements, "year": "regression"}
-    heads = multitask_head(keras.layers.GlobalAveragePooling2D()(h), normalize_tasks(tasks), dropout=0.0)
-    net = keras.Model(images, heads, name="texture_cnn")
+    net = ArtistModel(backbone, LabelSpace.from_tasks(tasks), dropout=0.0, name="texture_cnn")
     net.compile(keras.optimizers.Adam(3e-3),
                 loss={"artist": "sparse_categorical_crossentropy",
                       "movement": "sparse_categorical_crossentropy", "year": "mse"},

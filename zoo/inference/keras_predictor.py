@@ -1,24 +1,15 @@
-"""A Keras model as a Predictor (this process's backend)."""
+"""A zoo model (`zoo.ArtistModel`) as a Predictor, on this process's Keras backend."""
 
 import functools
 
 import numpy as np
 
-from data_tools.labels import LabelSpace, Task
 from zoo.inference.predictor import checked_images
-
-
-def label_space_of(model) -> LabelSpace:
-    """The model's label space: `model.label_space` (ArtistModel), else read from its heads."""
-    if getattr(model, "label_space", None) is not None:
-        return model.label_space
-    heads = [model.get_layer(name) for name in model.output_names]
-    return LabelSpace(tuple(Task(h.name, tuple(h.class_names), h.center, h.scale) for h in heads))
 
 
 class KerasPredictor:
     """`predict(float32 (B, H, W, 3) 0..255) -> {head: numpy (B, n)}` through
-    `model.predict_on_batch`; `.model` is the Keras model."""
+    `model.predict_on_batch`; `embed` gives the pooled features; `.model` is the ArtistModel."""
 
     runtime = "keras"
     batch = None
@@ -28,8 +19,8 @@ class KerasPredictor:
 
         self.model = model
         self.name = model.name
-        self.image_size = tuple(model.input_shape[1:3])
-        self.label_space = label_space_of(model)
+        self.image_size = model.image_size
+        self.label_space = model.label_space
         self.backend = keras.backend.backend()
 
     def predict(self, images) -> dict[str, np.ndarray]:
@@ -39,24 +30,10 @@ class KerasPredictor:
 
     @functools.cached_property
     def features(self):
-        """The Keras model pixels -> pooled features (`feature_model`), built on first use."""
-        return feature_model(self.model)
+        """The Keras model pixels -> pooled features (`feature_extractor()`), built on first use."""
+        return self.model.feature_extractor()
 
     def embed(self, images) -> np.ndarray:
         """`(B, H, W, 3)` float32 pixels -> `(B, D)` float32 pooled features (the heads' input)."""
         images = checked_images(images, self.image_size, self.name)
         return np.asarray(self.features.predict_on_batch(images), np.float32)
-
-
-def feature_model(model):
-    """`(B, H, W, 3)` pixels 0..255 -> `(B, D)` features: `model.feature_extractor()`
-    (ArtistModel), else the tensor feeding a functional model's task heads."""
-    if hasattr(model, "feature_extractor"):
-        return model.feature_extractor()
-    import keras
-
-    inputs = {id(model.get_layer(name).input) for name in model.output_names}
-    if len(inputs) != 1:
-        raise ValueError(f"{model.name}: its heads do not share one feature input; cannot embed")
-    head_input = model.get_layer(model.output_names[0]).input
-    return keras.Model(model.input, head_input, name=f"{model.name}_features")

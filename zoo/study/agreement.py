@@ -62,19 +62,15 @@ def _float64_heads(model):
     """`model` with its TaskHeads (float32 by design) rebuilt in float64, same weights:
     float32 logits of a random ResNet are large, and their last-bit rounding alone
     moves the loss by ~1e-5."""
-    import keras
-
+    from zoo.artist_model import ArtistModel
     from zoo.heads import TaskHead
 
-    def clone(layer):
-        if isinstance(layer, TaskHead):
-            return TaskHead.from_config({**layer.get_config(), "dtype": "float64"})
-        return layer  # shared, weights and all
-
-    heads = {layer.name: layer for layer in model.layers if isinstance(layer, TaskHead)}
-    copy = keras.models.clone_model(model, clone_function=clone)
-    for name, head in heads.items():
-        copy.get_layer(name).set_weights(head.get_weights())
+    heads = {name: TaskHead.from_config({**head.get_config(), "dtype": "float64"})
+             for name, head in model.heads.items()}
+    copy = ArtistModel(model.backbone, model.label_space, image_filter=model.image_filter,
+                       dropout=0.0, name=model.name, heads=heads)  # the backbone shared, weights and all
+    for name, head in model.heads.items():
+        copy.heads[name].set_weights(head.get_weights())
     return copy
 
 
@@ -84,14 +80,13 @@ def _make(out: Path, model_name: str, image_size: int, seed: int) -> None:
     import numpy as np
 
     import zoo
-    from zoo.factory import all_layers
 
     keras.utils.set_random_seed(seed)
     model = _float64_heads(zoo.build(model_name, tasks=TASKS, input_shape=(image_size, image_size, 3),
                                      dropout=0.0))
     images, targets = random_batch(BATCH, image_size, TASKS, seed)
     np.savez(out / "batch.npz", images=images, **targets)
-    norms = [layer for layer in all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    norms = [layer for layer in model.backbone._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
     momenta = [layer.momentum for layer in norms]
     for layer in norms:
         layer.momentum = 0.0  # one training-mode pass copies the batch statistics

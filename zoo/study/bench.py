@@ -61,13 +61,14 @@ def _build(model_name: str, impl: str, size: int):
     import keras
 
     import zoo
-    from zoo.heads import multitask_head, normalize_tasks
+    from data_tools.labels import LabelSpace
+    from zoo.heads import multitask_head
 
     if impl == "zoo":
         return zoo.build(model_name, input_shape=(size, size, 3))
     app = getattr(keras.applications, application_name(model_name))
     net = app(include_top=False, weights=None, input_shape=(size, size, 3), pooling="avg")
-    return keras.Model(net.input, multitask_head(net.output, normalize_tasks(DEFAULT_TASKS)))
+    return keras.Model(net.input, multitask_head(net.output, LabelSpace.from_tasks(DEFAULT_TASKS)))
 
 
 def _timed(step, n: int) -> list[float]:

@@ -1,12 +1,30 @@
-"""Test-split metrics computed from predictions (numpy; the same on every backend)."""
+"""Metrics of a model on one split, computed from predictions (numpy; the same on every backend).
 
+Everything loops over the label space: classification tasks get `{task}_top1`, the
+primary task (`data_tools.labels.PRIMARY`, the artist) also `{task}_top5` and
+`per_{task}_accuracy`, regression tasks `{task}_mae` (in the task's units).
+"""
+
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 
+from data_tools.files import write_atomic
+from data_tools.labels import PRIMARY, LabelSpace
 
-def collect_predictions(model, dataset):
-    """Run `model` over a `(images, targets, weights)` dataset.
+
+def _predict(predictor, images) -> dict:
+    """`{head: array}` from a keras model (`predict_on_batch`) or a Predictor (`predict`)."""
+    if hasattr(predictor, "predict_on_batch"):
+        return predictor.predict_on_batch(images)
+    return predictor.predict(images)
+
+
+def collect_predictions(predictor, dataset):
+    """Run `predictor` (a keras model, or anything with `predict(images) -> {head: array}`,
+    such as a `zoo.inference` Predictor) over a `(images, targets, weights)` dataset.
 
     Returns four things: three dicts of numpy arrays keyed by head (predictions,
     targets, weights, each concatenated over batches: `(n, classes)`, `(n, 1)`
@@ -17,7 +35,7 @@ def collect_predictions(model, dataset):
     seconds, timed = 0.0, 0
     for i, (images, y, w) in enumerate(dataset.as_numpy_iterator()):
         start = time.perf_counter()
-        out = model.predict_on_batch(images)
+        out = _predict(predictor, images)
         if i == 0:
             first_len = len(images)
         elif len(images) == first_len:  # the first batch and a short last one compile
@@ -37,37 +55,77 @@ def _accuracy(pred, true, mask, k=1):
     return float((topk == true[mask].argmax(1)[:, None]).any(axis=1).mean())
 
 
-def compute_metrics(preds, targets, weights, artist_names) -> dict:
-    """The report of one split.
+def _per_class(pred, true, mask, names) -> dict[str, float]:
+    """Class name -> top-1 accuracy over the samples of that class (classes with samples)."""
+    true = true.argmax(1)
+    hit = pred.argmax(1) == true
+    return {name: float(hit[mask & (true == i)].mean()) for i, name in enumerate(names)
+            if (mask & (true == i)).any()}
 
-    Keys: `artist_top1`, `artist_top5`, `movement_top1` (fractions 0-1, None when
-    the split has no such labels), `year_mae` (years), `per_artist_accuracy`
-    (artist name -> top-1), `n_images`.
+
+def compute_metrics(preds, targets, weights, label_space: LabelSpace) -> dict:
+    """The report of one split, for the tasks of `label_space` that `preds` holds.
+
+    Keys (today's names for the artist/movement/year tasks): `artist_top1`,
+    `artist_top5`, `movement_top1` (fractions 0-1, None when the split has no such
+    labels), `year_mae` (years), `per_artist_accuracy` (artist name -> top-1), `n_images`.
     """
     metrics = {"n_images": int(len(next(iter(preds.values()))))}
-    if "artist" in preds:
-        mask = weights["artist"] > 0
-        metrics["artist_top1"] = _accuracy(preds["artist"], targets["artist"], mask)
-        metrics["artist_top5"] = _accuracy(preds["artist"], targets["artist"], mask, k=5)
-        true = targets["artist"].argmax(1)
-        hit = preds["artist"].argmax(1) == true
-        metrics["per_artist_accuracy"] = {
-            name: float(hit[mask & (true == i)].mean())
-            for i, name in enumerate(artist_names)
-            if (mask & (true == i)).any()
-        }
-    if "movement" in preds:
-        metrics["movement_top1"] = _accuracy(preds["movement"], targets["movement"], weights["movement"] > 0)
-    if "year" in preds:
-        mask = weights["year"] > 0
-        error = np.abs(preds["year"].reshape(-1) - targets["year"].reshape(-1))[mask]
-        metrics["year_mae"] = float(error.mean()) if mask.any() else None
+    for task in label_space.tasks:
+        if task.name not in preds:
+            continue
+        pred, true, mask = preds[task.name], targets[task.name], weights[task.name] > 0
+        if task.is_regression:
+            error = np.abs(pred.reshape(-1) - true.reshape(-1))[mask]
+            metrics[f"{task.name}_mae"] = float(error.mean()) if mask.any() else None
+            continue
+        metrics[f"{task.name}_top1"] = _accuracy(pred, true, mask)
+        if task.name == PRIMARY:
+            metrics[f"{task.name}_top5"] = _accuracy(pred, true, mask, k=5)
+            metrics[f"per_{task.name}_accuracy"] = _per_class(pred, true, mask, task.classes)
     return metrics
 
 
-def confusion_matrix(preds, targets, weights, n_classes: int) -> np.ndarray:
-    """Counts `(n_classes, n_classes)`: row = true artist, column = predicted."""
-    mask = weights["artist"] > 0
+def confusion_matrix(preds, targets, weights, n_classes: int, task: str = PRIMARY) -> np.ndarray:
+    """Counts `(n_classes, n_classes)` of classification head `task`: row = true, column = predicted."""
+    mask = weights[task] > 0
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(matrix, (targets["artist"][mask].argmax(1), preds["artist"][mask].argmax(1)), 1)
+    np.add.at(matrix, (targets[task][mask].argmax(1), preds[task][mask].argmax(1)), 1)
     return matrix
+
+
+def confusion_name(task: str, suffix: str = "") -> str:
+    """`confusion_matrix{suffix}.png` for the artist head, `confusion_{task}{suffix}.png` otherwise."""
+    return f"confusion_matrix{suffix}.png" if task == PRIMARY else f"confusion_{task}{suffix}.png"
+
+
+def evaluate_into(predictor, dataset, label_space: LabelSpace, out_dir, *, split: str, suffix: str = "",
+                  extra: dict | None = None) -> dict:
+    """Metrics of `predictor` (an ArtistModel, or anything with `predict(images) -> {head:
+    array}`) on `dataset` (plus `extra`) -> `metrics{suffix}.json` and one confusion matrix
+    per classification head (`confusion_name`) in `out_dir`. Training writes the test split
+    without a suffix, with the model's `params` and forward `gflops` per image; `zoo
+    evaluate` uses "-<split>". Returns the metrics.
+    """
+    from zoo.training import plots
+
+    out_dir = Path(out_dir)
+    preds, targets, weights, infer_img_s = collect_predictions(predictor, dataset)
+    metrics = {"split": split, **compute_metrics(preds, targets, weights, label_space),
+               "infer_img_s": infer_img_s, "backend": _backend_name(predictor), **(extra or {})}
+    write_atomic(out_dir / f"metrics{suffix}.json", json.dumps(metrics, indent=1))
+    for task in label_space.classification:
+        if task.name in preds:
+            matrix = confusion_matrix(preds, targets, weights, len(task.classes), task.name)
+            plots.plot_confusion(matrix, task.classes, out_dir / confusion_name(task.name, suffix),
+                                 title=f"{task.name} confusion ({split} split)", task=task.name)
+    return metrics
+
+
+def _backend_name(predictor) -> str:
+    """The Keras backend for a keras model, else the Predictor's `runtime`."""
+    if hasattr(predictor, "predict_on_batch"):
+        import keras
+
+        return keras.backend.backend()
+    return str(getattr(predictor, "runtime", "unknown"))

@@ -139,32 +139,21 @@ def scaled_optimizer(optimizer, recipe, model, *, previous=None, resumed_at=None
 
 # ---------------------------------------------------------------- which layer is where
 
-def backbone_of(model: keras.Model) -> keras.Model:
-    """The backbone sub-model of a `zoo.build` model (its only nested keras.Model)."""
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            return layer
-    raise ValueError(f"model {model.name!r} has no backbone sub-model")
-
-
 def lr_scales(model: keras.Model, recipe) -> dict[str, float]:
     """Variable path -> learning-rate factor for every backbone variable whose factor is not 1.
 
-    Raises ValueError when `layer_decay` is set for a family without a layer order
-    (`zoo.models.layer_depth`: ViT and ConvNeXt).
+    Depths come from the backbone family's rule (`zoo.models.layer_depth`; the heads
+    fix the top depth).
     """
     from zoo.models import layer_depth
 
     base, decay = float(recipe.backbone_lr_scale), float(recipe.layer_decay)
     depths, top = {}, 0
     if decay != 1.0:
-        try:
-            depths = layer_depth(model)  # the whole model: the heads fix the top depth
-        except ValueError as exc:
-            raise ValueError(f"layer_decay: {exc}; use backbone_lr_scale instead") from None
+        depths = layer_depth(model)  # the whole model: the heads fix the top depth
         top = max(depths.values())
     scales = {}
-    for variable in backbone_of(model).weights:
+    for variable in model.backbone.weights:
         factor = base * decay ** (top - depths[variable.path]) if depths else base
         if factor != 1.0:
             scales[variable.path] = factor
@@ -178,7 +167,7 @@ def freeze_backbone(model: keras.Model, frozen: bool) -> None:
 
     The model must be compiled again afterwards (Keras reads `trainable` at compile).
     """
-    backbone_of(model).trainable = not frozen
+    model.backbone.trainable = not frozen
 
 
 def resume_frozen(model, recipe, state: dict, steps_per_epoch: int, compile_fn) -> None:
@@ -250,7 +239,7 @@ def load_run_weights(model: keras.Model, path) -> list[str]:
     import zoo
 
     source = zoo.load_model(path, compile=False)
-    src, dst = backbone_of(source), backbone_of(model)
+    src, dst = source.backbone, model.backbone
     if src.name != dst.name:
         raise ValueError(f"--weights {path}: holds a {src.name.removesuffix('_backbone')} backbone, "
                          f"the recipe builds {dst.name.removesuffix('_backbone')}; pass --model "
@@ -261,12 +250,9 @@ def load_run_weights(model: keras.Model, path) -> list[str]:
                              f"{tuple(b.shape)} (different --image-size?)")
     dst.set_weights(src.get_weights())
     kept = []
-    for name in model.output_names:
-        if name not in source.output_names:
-            continue
-        old, new = source.get_layer(name), model.get_layer(name)
-        if (old.class_names, old.center, old.scale) == (new.class_names, new.center, new.scale):
-            new.set_weights(old.get_weights())
+    for name, new in model.heads.items():
+        if name in source.label_space and source.label_space[name] == model.label_space[name]:
+            new.set_weights(source.heads[name].get_weights())
             kept.append(name)
     return kept
 

@@ -5,7 +5,6 @@ with Keras callbacks. Data comes from `data_tools.pipeline` (tf.data, which
 feeds all three backends).
 """
 
-import dataclasses
 import json
 import math
 import platform
@@ -21,7 +20,7 @@ import keras
 import zoo
 from recipes import Recipe
 from zoo.study.flops import count_flops
-from zoo.training import evaluation, finetune, plots, precision
+from zoo.training import finetune, plots, precision
 from zoo.training.callbacks import (
     BEST_WEIGHTS,
     DivergenceGuard,
@@ -34,6 +33,7 @@ from zoo.training.callbacks import (
     write_atomic,
 )
 from zoo.training.distribute import Cluster, check_batch
+from zoo.training.evaluation import evaluate_into
 from zoo.training.losses import ScaledHuber
 from zoo.training.precision import Precision
 from zoo.training.timing import PhaseClock
@@ -49,14 +49,6 @@ class RunResult:
     metrics: dict
     epochs_done: int
     wall_s: float
-
-
-def head_tasks(labels) -> dict:
-    """`zoo.build` tasks from a LabelSpace, with the class names stored in the model."""
-    if len(labels.artists) < 2:
-        raise ValueError(f"the data has {len(labels.artists)} artist(s); at least 2 are needed")
-    names = {"artist": list(labels.artists), "movement": list(labels.movements)}
-    return {task: names.get(task, kind) for task, kind in labels.tasks().items()}
 
 
 def make_schedule(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.schedules.CosineDecay:
@@ -180,7 +172,7 @@ def _config(recipe, backend, data_dir, seed, labels, cluster) -> dict:
         "num_devices": cluster.num_devices,
         "num_processes": cluster.num_processes,
         "data": {"dir": str(Path(data_dir).resolve()), "manifest_sha256": manifest_hash(data_dir)},
-        "labels": dataclasses.asdict(labels),
+        "labels": labels.to_json(),
         "versions": {"python": platform.python_version(), "keras": keras.__version__,
                      lib: __import__(lib).__version__},
     }
@@ -230,7 +222,8 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
     `cluster` (from `zoo.training.distribute.setup`) says how many devices share
     each batch; only its chief process writes `run_dir`.
     """
-    from data_tools.pipeline import LabelSpace, load_rows, make_dataset
+    from data_tools.labels import LabelSpace
+    from data_tools.pipeline import load_rows, make_dataset
 
     started = time.time()
     clock = PhaseClock()
@@ -255,7 +248,7 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
     if state:
         config = json.loads((run_dir / "config.json").read_text())
         recipe = check_resumable(recipe, config["recipe"], run_dir)
-        labels = LabelSpace(**{k: tuple(v) if isinstance(v, list) else v for k, v in config["labels"].items()})
+        labels = LabelSpace.from_json(config["labels"])
     else:
         recipe = fit_warmup(recipe)
         labels = LabelSpace.from_rows(rows)
@@ -303,7 +296,7 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
     for start, stop in ((initial_epoch, freeze), (max(initial_epoch, freeze), recipe.epochs)):
         if start >= stop or guard.diverged or model.stop_training:
             continue
-        if start >= freeze and not finetune.backbone_of(model).trainable:
+        if start >= freeze and not model.backbone.trainable:
             finetune.freeze_backbone(model, False)
             compile_model(model, recipe, steps, previous=model.optimizer)
         with clock.timed("build"):
@@ -331,9 +324,8 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
 def _new_model(recipe: Recipe, labels, shape, steps: int) -> keras.Model:
     """`recipe.model` with heads for `labels`, from the recipe's weights, compiled; the
     backbone frozen when the recipe starts with a frozen phase."""
-    model = zoo.build(recipe.model, tasks=head_tasks(labels), input_shape=shape,
+    model = zoo.build(recipe.model, tasks=labels, input_shape=shape,
                       weights=finetune.build_weights(recipe.weights), dropout=recipe.dropout,
-                      target_scaling={"year": (labels.year_mean, labels.year_std)},
                       image_filter=recipe.image_filter,
                       bn_momentum=finetune.bn_momentum(recipe.bn_momentum, steps))
     if finetune.is_run_model(recipe.weights):
@@ -379,20 +371,3 @@ def export_best(run_dir: Path, state: dict) -> keras.Model:
     model.save(tmp)
     tmp.replace(run_dir / "model.keras")
     return model
-
-
-def evaluate_into(model, dataset, labels, out_dir: Path, *, split: str, suffix: str = "",
-                  extra: dict | None = None) -> dict:
-    """Metrics of `model` on `dataset` (plus `extra`) -> `metrics{suffix}.json` and
-    `confusion_matrix{suffix}.png` in out_dir (training writes the test split without a
-    suffix, with the model's `params` and forward `gflops` per image; `zoo evaluate` uses
-    "-<split>")."""
-    preds, targets, weights, infer_img_s = evaluation.collect_predictions(model, dataset)
-    metrics = {"split": split, **evaluation.compute_metrics(preds, targets, weights, labels.artists),
-               "infer_img_s": infer_img_s, "backend": keras.backend.backend(), **(extra or {})}
-    write_atomic(out_dir / f"metrics{suffix}.json", json.dumps(metrics, indent=1))
-    if "artist" in preds:
-        matrix = evaluation.confusion_matrix(preds, targets, weights, len(labels.artists))
-        plots.plot_confusion(matrix, labels.artists, out_dir / f"confusion_matrix{suffix}.png",
-                             title=f"artist confusion ({split} split)")
-    return metrics

@@ -1,4 +1,4 @@
-"""Pictures of a run: training curves and the artist confusion matrix (matplotlib, no display)."""
+"""Pictures of a run: training curves and confusion matrices (matplotlib, no display)."""
 
 import matplotlib
 
@@ -27,8 +27,9 @@ def plot_curves(history: list[dict], path) -> None:
     plt.close(fig)
 
 
-def plot_confusion(matrix: np.ndarray, names, path, title="artist confusion (test split)") -> None:
-    """Row-normalised confusion matrix with artist names on both axes."""
+def plot_confusion(matrix: np.ndarray, names, path, title="artist confusion (test split)",
+                   task: str = "artist") -> None:
+    """Row-normalised confusion matrix of classification head `task`, class names on both axes."""
     rows = matrix.sum(axis=1, keepdims=True)
     norm = np.divide(matrix, rows, out=np.zeros(matrix.shape, float), where=rows > 0)
     side = max(5.0, 0.32 * len(names) + 2.5)
@@ -36,13 +37,13 @@ def plot_confusion(matrix: np.ndarray, names, path, title="artist confusion (tes
     image = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
     ax.set_yticks(range(len(names)), names, fontsize=7)
-    ax.set(xlabel="predicted artist", ylabel="true artist", title=title)
+    ax.set(xlabel=f"predicted {task}", ylabel=f"true {task}", title=title)
     if len(names) <= 20:
         for (i, j), count in np.ndenumerate(matrix):
             if count:
                 ax.text(j, i, count, ha="center", va="center", fontsize=6,
                         color="white" if norm[i, j] > 0.5 else "black")
-    fig.colorbar(image, ax=ax, fraction=0.046, label="fraction of true artist")
+    fig.colorbar(image, ax=ax, fraction=0.046, label=f"fraction of true {task}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
