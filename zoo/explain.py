@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zoo.inference.batching import in_batches
 from zoo.inference.prediction import top_classes
-from zoo.inference.predictor import in_batches
 
 WINDOWS_PER_SIDE = 7  # window = side / 4, stride = side / 8 -> 7 positions per axis
 BATCH = 25  # forward passes per model call (50 per image -> 2 calls)

@@ -6,14 +6,15 @@ sidecar, the prediction JSON, and `export` itself.
 
 `open_predictor(path)` picks the implementation by file: `.keras` (Keras, this process's
 backend), `.onnx` (ONNX Runtime), `.xml` (OpenVINO), `.tflite` (LiteRT), a SavedModel
-folder (TensorFlow). Module map: predictor (protocol, the one chunker, open_predictor),
+folder (TensorFlow). Module map: predictor (protocol, open_predictor), batching (the one chunker),
 keras_predictor, runners (the four artifact runtimes), sidecar (the metadata format),
 prediction (the prediction JSON), export / verify / float32 / torch_onnx / tf2onnx_erfc
 (writing and checking artifacts). Nothing here imports a backend at module level.
 """
 
+from zoo.inference.batching import in_batches
 from zoo.inference.prediction import predict_files, prediction_json
-from zoo.inference.predictor import Predictor, in_batches, open_predictor
+from zoo.inference.predictor import Predictor, open_predictor
 from zoo.inference.sidecar import read_sidecar, sidecar_path
 
 __all__ = ["Predictor", "in_batches", "open_predictor", "predict_files", "prediction_json",

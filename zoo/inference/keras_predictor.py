@@ -4,7 +4,7 @@ import functools
 
 import numpy as np
 
-from zoo.inference.predictor import checked_images
+from zoo.inference.batching import checked_images
 
 
 class KerasPredictor:

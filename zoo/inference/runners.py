@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.inference import sidecar
-from zoo.inference.predictor import checked_images, in_batches
+from zoo.inference.batching import checked_images, in_batches
 
 RUNTIME_NAMES = {"onnx": "ONNX Runtime", "tf_saved_model": "TensorFlow SavedModel loader",
                  "openvino": "OpenVINO runtime", "litert": "LiteRT interpreter"}

@@ -28,7 +28,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from zoo.inference.predictor import in_batches
+from zoo.inference.batching import in_batches
 from zoo.serving.upload import UploadError, decode, read_image_field
 
 STATIC = Path(__file__).with_name("static")
