@@ -132,13 +132,11 @@ def test_tampered_artifact_fails_verification(onnx_export, tmp_path):
     assert read_sidecar(onnx_export)["verification"]["passed"] is True
 
 
-def test_format_the_backend_cannot_write_names_one_that_can(run_dir, capsys):
-    from zoo.cli import main
-
-    code = main(["export", str(run_dir / "model.keras"), "--format", "litert",
-                 "--out", str(run_dir / "m.tflite"), "--backend", "torch"])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and len(err.splitlines()) == 1
+def test_format_the_backend_cannot_write_names_one_that_can(run_dir):
+    proc = run_cli(["-m", "zoo", "export", str(run_dir / "model.keras"), "--format", "litert",
+                    "--out", str(run_dir / "m.tflite"), "--backend", "torch"], backend="torch")
+    err = proc.stderr.strip()
+    assert proc.returncode == 2 and len(err.splitlines()) == 1, err
     assert err.startswith("error: ") and "--backend tensorflow" in err and "litert" in err
     assert not (run_dir / "m.tflite").exists()
 

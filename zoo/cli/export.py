@@ -3,9 +3,7 @@
 import sys
 from pathlib import Path
 
-# The backend is chosen here, not by zoo.cli.main: a format the backend cannot write is
-# refused before keras loads (and in a process whose keras already runs another backend).
-NEEDS_BACKEND = False
+NEEDS_BACKEND = True
 MODEL_ARG = "model_file"
 FORMATS = ("onnx", "tf_saved_model", "openvino", "litert")  # == zoo.inference.export.FORMATS
 
@@ -14,17 +12,12 @@ def add_arguments(p) -> None:
     p.add_argument("model_file", help="a saved zoo model (.keras)")
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("--out", required=True, help="artifact path (.onnx, .xml, .tflite; a folder for tf_saved_model)")
-    from zoo.cli.backend import add_backend_flag
-
-    add_backend_flag(p)
 
 
 def run(args) -> int:
-    from zoo.cli.backend import choose, use_backend
     from zoo.inference.export import VerificationError, check_request, export
 
-    check_request(args.format, args.out, choose(args, MODEL_ARG))
-    use_backend(args, MODEL_ARG)
+    check_request(args.format, args.out, args.backend)
     if not Path(args.model_file).is_file():
         raise ValueError(f"{args.model_file}: model file not found")
     from rich.console import Console
