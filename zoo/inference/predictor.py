@@ -22,7 +22,7 @@ class Predictor(Protocol):
     def predict(self, images: np.ndarray) -> dict[str, np.ndarray]: ...
 
 
-def open_predictor(path, *, compile: bool = False) -> Predictor:
+def open_predictor(path) -> Predictor:
     """The Predictor for a saved model or an exported artifact, by its file: `.keras`,
     `.onnx`, `.xml` (OpenVINO IR), `.tflite`, or a SavedModel folder. ValueError otherwise."""
     path = Path(path)
@@ -30,7 +30,7 @@ def open_predictor(path, *, compile: bool = False) -> Predictor:
         import zoo
         from zoo.inference.keras_predictor import KerasPredictor
 
-        return KerasPredictor(zoo.load_model(path, compile=compile))
+        return KerasPredictor(zoo.load_model(path, compile=False))
     from zoo.inference import runners
 
     fmt = runners.format_of(path)

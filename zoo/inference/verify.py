@@ -61,8 +61,8 @@ def _run_artifact(artifact, meta: dict, pixels: np.ndarray) -> dict:
     fmt = meta["format"]
     try:
         runner = RUNNERS[fmt](artifact, meta)
-        if runner.batch not in (None, len(pixels)):
-            raise ValueError(f"its batch size is fixed to {runner.batch}")
+        if runner.batch is not None:
+            raise ValueError(f"its batch size is fixed to {runner.batch}; exports take any batch size")
         return runner.predict(pixels)
     except Exception as exc:
         # e.g. tf2onnx leaves EfficientNet's Normalization constants as graph inputs;
