@@ -37,6 +37,7 @@ import tensorflow as tf
 from rich.console import Console
 from rich.progress import Progress
 
+from data_tools.decode import decode_jpeg
 from data_tools.labels import PRIMARY, LabelSpace
 from data_tools.manifest import read_manifest
 
@@ -70,27 +71,6 @@ def encode_rows(rows: list[dict], labels: LabelSpace) -> dict[str, np.ndarray]:
     Raises ValueError naming labels (e.g. artists) that are not in the label space.
     """
     return labels.encode(rows)
-
-
-def decode_jpeg(data, image_size: tuple[int, int]):
-    """JPEG bytes (a scalar string tensor) -> uint8 (H, W, 3) resized to `image_size`.
-
-    Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale by libjpeg (DCT scaling) when
-    that still leaves both sides >= the target, which is several times faster. The
-    remaining shrink along the tighter side is then < 2x, so plain bilinear resizing
-    (no antialias, which halves throughput at 128 px) is enough. The aspect ratio is
-    not kept: paintings are squashed to `image_size`. `data_tools.preprocess.load_image`
-    runs this same function, so predict/serve/explain see exactly these pixels.
-    """
-    shape = tf.image.extract_jpeg_shape(data)
-    fit = tf.minimum(shape[0] // image_size[0], shape[1] // image_size[1])
-    branch = tf.cast(fit >= 2, tf.int32) + tf.cast(fit >= 4, tf.int32) + tf.cast(fit >= 8, tf.int32)
-    image = tf.switch_case(
-        branch,
-        [lambda r=r: tf.io.decode_jpeg(data, channels=3, ratio=r) for r in (1, 2, 4, 8)],
-    )
-    image = tf.image.resize(image, image_size)
-    return tf.saturate_cast(tf.round(image), tf.uint8)
 
 
 def decode_image(path, image_size: tuple[int, int]):

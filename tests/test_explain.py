@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli, run_on_backend
 from PIL import Image
+
+from tests.conftest import run_child, run_cli
 
 SIZE = 32
 ARTISTS = ("hstripes", "vstripes", "checks")
@@ -70,52 +71,13 @@ def make_texture_set(root: Path, per_class: int = 48, seed: int = 0) -> list[dic
     return rows
 
 
-TRAIN = """
-import json
-import numpy as np, keras
-import zoo
-from data_tools.manifest import read_manifest
-from data_tools.preprocess import load_image
-
-root = {root!r}
-rows = read_manifest(root)
-artists, movements = {artists!r}, ["cool", "warm"]
-x = np.stack([load_image(f"{{root}}/{{r['path']}}", (32, 32)) for r in rows])
-y = {{"artist": np.array([artists.index(r["artist"]) for r in rows]),
-     "movement": np.array([movements.index(r["movement"]) for r in rows]),
-     "year": np.array([[float(r["year"])] for r in rows])}}
-keras.utils.set_random_seed(0)
-# a 3-conv CNN ending in the zoo's multi-task head: trains in seconds; the code under test
-# only sees a saved multi-task model (registry backbones: test_explain_on_zoo_backbones)
-from data_tools.labels import LabelSpace
-from zoo.heads import multitask_head
-images = keras.Input((32, 32, 3), name="images")
-h = keras.layers.Rescaling(1 / 127.5, -1)(images)
-for width in (16, 32, 64):
-    h = keras.layers.Conv2D(width, 3, padding="same", activation="relu")(h)
-    h = keras.layers.MaxPooling2D()(h)
-tasks = {{"artist": artists, "movement": movements, "year": "regression"}}
-heads = multitask_head(keras.layers.GlobalAveragePooling2D()(h), LabelSpace.from_tasks(tasks), dropout=0.0)
-model = keras.Model(images, heads, name="texture_cnn")
-model.compile(keras.optimizers.Adam(3e-3),
-              loss={{"artist": "sparse_categorical_crossentropy",
-                    "movement": "sparse_categorical_crossentropy", "year": "mse"}},
-              loss_weights={{"artist": 1.0, "movement": 0.5, "year": 1e-4}})
-model.fit(x, y, batch_size=16, epochs={epochs}, shuffle=True, verbose=0)
-acc = float(np.mean(np.argmax(model.predict(x, verbose=0)["artist"], -1) == y["artist"]))
-model.save({model!r})
-print(json.dumps({{"train_acc": acc}}))
-"""
-
-
 def train_texture_model(root: Path, epochs: int = 15) -> Path:
     """Texture dataset in `root/data`, model in `root/model.keras` (torch; cached per folder)."""
     model = root / "model.keras"
     if not model.is_file():
         make_texture_set(root / "data")
-        out = run_on_backend("torch", TRAIN.format(root=str(root / "data"), artists=list(ARTISTS),
-                                                   epochs=epochs, model=str(model)),
-                             timeout=300, OMP_NUM_THREADS="1")
+        out = run_child("torch", "explain:train_texture", timeout=300, env={"OMP_NUM_THREADS": "1"},
+                        root=str(root / "data"), artists=list(ARTISTS), epochs=epochs, model=str(model))
         assert out["train_acc"] > 0.9, out
     return model
 
@@ -124,26 +86,6 @@ def train_texture_model(root: Path, epochs: int = 15) -> Path:
 def texture_model(tmp_path_factory) -> Path:
     """Path of the shared tiny trained model; its dataset is `model.parent / "data"`."""
     return train_texture_model(tmp_path_factory.getbasetemp() / "texture_model")
-
-
-LOCALISES = """
-import json
-import numpy as np
-import zoo
-from data_tools.preprocess import load_image
-from zoo.explain import KerasPredictor, explain_pixels
-
-root = {root!r}
-predictor = KerasPredictor(zoo.load_model({model!r}, compile=False))
-fractions = []
-for image_id, q in {quadrants!r}.items():
-    artist = image_id.split("-")[0]
-    pixels = load_image(f"{{root}}/images/{{artist}}/{{image_id}}.png", (32, 32))
-    heat = explain_pixels(predictor, pixels, task="artist", target=artist).heatmap
-    r0, c0 = (q // 2) * 16, (q % 2) * 16
-    fractions.append(float(heat[r0:r0 + 16, c0:c0 + 16].sum() / heat.sum()))
-print(json.dumps({{"fractions": fractions}}))
-"""
 
 
 def _held_out(model: Path, n: int = 6) -> dict:
@@ -158,11 +100,11 @@ def _held_out(model: Path, n: int = 6) -> dict:
 
 def test_heatmap_mass_sits_in_the_textured_quadrant(texture_model):
     """In-process on JAX (the model was trained on torch); other backends: the slow test."""
-    import zoo
-    from data_tools.preprocess import load_image
-    from zoo.explain import KerasPredictor, explain_pixels
+    from data_tools.decode import load_image
+    from zoo.explain import explain_pixels
+    from zoo.inference import open_predictor
 
-    predictor = KerasPredictor(zoo.load_model(texture_model, compile=False))
+    predictor = open_predictor(texture_model)
     fractions = []
     for image_id, q in _held_out(texture_model).items():
         artist = image_id.split("-")[0]
@@ -210,32 +152,14 @@ def test_explain_unknown_target_is_one_line(texture_model, tmp_path, capsys):
 @pytest.mark.parametrize("backend", ["tensorflow", "torch"])
 def test_explain_localises_on_the_other_backends(texture_model, tmp_path, backend):
     quadrants = dict(list(_held_out(texture_model).items())[:3])
-    out = run_on_backend(backend, LOCALISES.format(root=str(texture_model.parent / "data"),
-                                                   model=str(texture_model), quadrants=quadrants),
-                         OMP_NUM_THREADS="1")
+    out = run_child(backend, "explain:quadrant_fractions", env={"OMP_NUM_THREADS": "1"},
+                    root=str(texture_model.parent / "data"), model=str(texture_model), quadrants=quadrants)
     assert np.mean(out["fractions"]) > 0.5, out
-
-
-ZOO_BACKBONES = """
-import json
-import numpy as np
-import zoo
-from zoo.explain import KerasPredictor, explain_pixels, render_png
-
-out = {{}}
-for name in ("resnet50", "vit_tiny16"):
-    model = zoo.build(name, tasks={{"artist": ["a", "b", "c"], "year": "regression"}}, input_shape=(32, 32, 3))
-    pixels = np.random.default_rng(0).uniform(0, 255, (32, 32, 3)).astype("float32")
-    e = explain_pixels(KerasPredictor(model), pixels)
-    out[name] = [list(e.heatmap.shape), bool(np.isfinite(e.heatmap).all()), len(e.top),
-                 len(render_png(pixels, e))]
-print(json.dumps(out))
-"""
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["jax", "tensorflow", "torch"])
 def test_explain_on_zoo_backbones(backend):
-    out = run_on_backend(backend, ZOO_BACKBONES.format(), OMP_NUM_THREADS="1")
+    out = run_child(backend, "explain:zoo_backbones", env={"OMP_NUM_THREADS": "1"})
     for name, (shape, finite, top, png_bytes) in out.items():
         assert shape == [32, 32] and finite and top == 3 and png_bytes > 5000, (name, out)

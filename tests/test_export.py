@@ -13,7 +13,8 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, backend_env, run_cli, run_on_backend
+
+from tests.conftest import ROOT, backend_env, run_child, run_cli
 
 ARTISTS = ["Ann", "Bea", "Cy", "Dee"]
 MOVEMENTS = ["Baroque", "Cubism", "Impressionism"]
@@ -24,14 +25,8 @@ def run_dir(tmp_path_factory, tiny_data):
     """A run folder: model.keras (vit_tiny16, 32 px, 4 artists, 3 movements, year; mixed
     bfloat16 like the quickstart recipe on this CPU) + config.json."""
     run = tmp_path_factory.mktemp("run")
-    run_on_backend("torch", f"""
-        import json, keras, zoo
-        keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
-        model = zoo.build("vit_tiny16", input_shape=(32, 32, 3), target_scaling={{"year": (1880.0, 40.0)}},
-                          tasks={{"artist": {ARTISTS!r}, "movement": {MOVEMENTS!r}, "year": "regression"}})
-        model.save({str(run / "model.keras")!r})
-        print(json.dumps({{}}))
-    """)
+    run_child("torch", "export:save_vit_tiny", path=str(run / "model.keras"), artists=ARTISTS,
+              movements=MOVEMENTS)
     (run / "config.json").write_text(json.dumps({"backend": "torch", "data": {"dir": str(tiny_data)}}))
     return run
 
@@ -51,7 +46,7 @@ def onnx_export(run_dir):
 
 
 def test_onnx_export_is_verified_on_the_models_own_images(onnx_export, tiny_data):
-    from zoo.export import read_sidecar
+    from zoo.inference.sidecar import read_sidecar
 
     meta = read_sidecar(onnx_export)
     check = meta["verification"]
@@ -66,7 +61,7 @@ def test_onnx_export_is_verified_on_the_models_own_images(onnx_export, tiny_data
 def test_sidecar_round_trip_and_onnx_metadata(onnx_export):
     import onnx
 
-    from zoo.export import read_sidecar, sidecar_path
+    from zoo.inference.sidecar import read_sidecar, sidecar_path
 
     from_file = read_sidecar(sidecar_path(onnx_export))
     assert read_sidecar(onnx_export) == from_file
@@ -78,7 +73,7 @@ def test_sidecar_round_trip_and_onnx_metadata(onnx_export):
         "movement": {"kind": "classification", "class_names": MOVEMENTS},
         "year": {"kind": "regression", "center": 1880.0, "scale": 40.0},
     }
-    assert from_file["input_size"] == [32, 32] and from_file["batch"] == 1
+    assert from_file["input_size"] == [32, 32] and from_file["batch"] is None  # any batch size
     # Without the sidecar, the copy inside the ONNX file still describes the artifact.
     lone = onnx_export.parent / "lone" / "model.onnx"
     lone.parent.mkdir()
@@ -86,13 +81,32 @@ def test_sidecar_round_trip_and_onnx_metadata(onnx_export):
     assert read_sidecar(lone) == from_file
 
 
-def test_onnx_predictor_outputs_and_wrong_size(onnx_export):
-    from zoo.export import OnnxPredictor
+def test_torch_onnx_takes_any_batch_in_one_call(onnx_export):
+    """The torch backend's ONNX file has a free batch dimension: ONNX Runtime itself (no
+    chunking) runs 4 images in one call and 1 image in another, matching each other."""
+    import onnxruntime as ort
 
-    predictor = OnnxPredictor(onnx_export)
-    assert predictor.input_size == (32, 32)
+    session = ort.InferenceSession(str(onnx_export), providers=["CPUExecutionProvider"])
+    assert not isinstance(session.get_inputs()[0].shape[0], int)  # symbolic ("batch")
+    images = np.random.default_rng(2).uniform(0, 255, (4, 32, 32, 3)).astype(np.float32)
+    names = [o.name for o in session.get_outputs()]
+    four = dict(zip(names, session.run(None, {"images": images}), strict=True))
+    assert four["artist"].shape == (4, 4) and four["movement"].shape == (4, 3) and four["year"].shape == (4, 1)
+    one = dict(zip(names, session.run(None, {"images": images[2:3]}), strict=True))
+    np.testing.assert_allclose(one["artist"], four["artist"][2:3], atol=1e-5)
+
+
+def test_onnx_predictor_outputs_and_wrong_size(onnx_export):
+    from zoo.inference import open_predictor
+    from zoo.inference.runners import OnnxPredictor
+
+    predictor = open_predictor(onnx_export)
+    assert isinstance(predictor, OnnxPredictor) and predictor.batch is None
+    assert predictor.image_size == (32, 32) and predictor.runtime == "onnx"
+    assert predictor.label_space.names == ("artist", "movement", "year")
+    assert predictor.label_space["artist"].classes == tuple(ARTISTS)
     images = np.random.default_rng(1).uniform(0, 255, (3, 32, 32, 3)).astype(np.float32)
-    out = predictor.predict(images)  # fixed-batch (torch) artifact: fed one image at a time
+    out = predictor.predict(images)
     assert out["artist"].shape == (3, 4) and out["movement"].shape == (3, 3) and out["year"].shape == (3, 1)
     np.testing.assert_allclose(out["artist"].sum(axis=1), 1.0, atol=1e-5)
     with pytest.raises(ValueError, match=r"expects images \(B, 32, 32, 3\)"):
@@ -103,7 +117,8 @@ def test_tampered_artifact_fails_verification(onnx_export, tmp_path):
     import onnx
     from onnx import numpy_helper
 
-    from zoo.export import VerificationError, read_sidecar, verify
+    from zoo.inference.sidecar import read_sidecar
+    from zoo.inference.verify import VerificationError, verify
 
     tampered = tmp_path / "tampered.onnx"
     model = onnx.load(str(onnx_export))
@@ -117,13 +132,11 @@ def test_tampered_artifact_fails_verification(onnx_export, tmp_path):
     assert read_sidecar(onnx_export)["verification"]["passed"] is True
 
 
-def test_format_the_backend_cannot_write_names_one_that_can(run_dir, capsys):
-    from zoo.cli import main
-
-    code = main(["export", str(run_dir / "model.keras"), "--format", "litert",
-                 "--out", str(run_dir / "m.tflite"), "--backend", "torch"])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and len(err.splitlines()) == 1
+def test_format_the_backend_cannot_write_names_one_that_can(run_dir):
+    proc = run_cli(["-m", "zoo", "export", str(run_dir / "model.keras"), "--format", "litert",
+                    "--out", str(run_dir / "m.tflite"), "--backend", "torch"], backend="torch")
+    err = proc.stderr.strip()
+    assert proc.returncode == 2 and len(err.splitlines()) == 1, err
     assert err.startswith("error: ") and "--backend tensorflow" in err and "litert" in err
     assert not (run_dir / "m.tflite").exists()
 
@@ -131,19 +144,21 @@ def test_format_the_backend_cannot_write_names_one_that_can(run_dir, capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt, backend, name", [
     ("onnx", "jax", "model_jax.onnx"),
-    ("onnx", "tensorflow", "model_tf.onnx"),  # tf2onnx + the Erfc converter zoo.export adds
+    ("onnx", "tensorflow", "model_tf.onnx"),  # tf2onnx + the Erfc converter zoo.inference adds
     ("tf_saved_model", "tensorflow", "saved_tf"),
     ("tf_saved_model", "jax", "saved_jax"),
     ("openvino", "tensorflow", "model_tf.xml"),
     ("litert", "tensorflow", "model_tf.tflite"),
 ])
 def test_every_format_is_verified_by_its_runtime(run_dir, fmt, backend, name):
-    from zoo.export import RUNTIME_NAMES, read_sidecar
+    from zoo.inference.runners import RUNTIME_NAMES
+    from zoo.inference.sidecar import read_sidecar
 
     out = run_dir / name
     proc = run_cli(["-m", "zoo", "export", str(run_dir / "model.keras"), "--format", fmt,
                     "--out", str(out), "--backend", backend], backend=backend)
     assert proc.returncode == 0, proc.stderr
-    check = read_sidecar(out)["verification"]
-    assert check["runtime"] == RUNTIME_NAMES[fmt] and check["passed"]
+    meta = read_sidecar(out)
+    check = meta["verification"]
+    assert check["runtime"] == RUNTIME_NAMES[fmt] and check["passed"] and meta["batch"] is None
     assert all(0 <= d <= 1e-4 for d in check["max_abs_diff"].values())

@@ -376,8 +376,7 @@ def test_load_image_is_what_the_pipeline_feeds(data_dir, tmp_path):
     import tensorflow as tf
 
     from data_tools import images as images_lib
-    from data_tools.pipeline import decode_jpeg
-    from data_tools.preprocess import BadImage, load_image
+    from data_tools.decode import BadImage, decode_jpeg, load_image
 
     folder = copy_dataset(data_dir, tmp_path)
     for i in range(9):  # train rows: photo-sized images, so DCT scaling and resizing matter
@@ -421,11 +420,12 @@ import zoo
 from data_tools.build import BuildOptions
 from data_tools.ingest import ingest
 from data_tools.manifest import read_manifest
+from data_tools.decode import load_image
 from data_tools.labels import LabelSpace
 from data_tools.pipeline import load_rows, make_dataset
-from data_tools.preprocess import load_image
+from zoo.inference import predict_files
+from zoo.inference.keras_predictor import KerasPredictor
 from zoo.training.evaluation import collect_predictions
-from zoo.training.predict import predict_images
 
 src, out = {src!r}, {out!r}
 ingest("folder", [src], out, BuildOptions(min_per_artist=1), console=None)
@@ -442,7 +442,7 @@ for split in ("train", "val", "test"):
     for r, p in zip(split_rows, preds):
         original = src.rsplit("/", 1)[0] + "/" + r["source"]
         direct = model.predict_on_batch(load_image(original, (32, 32))[None])["artist"][0]
-        line = next(predict_images(model, [original]))
+        line = next(predict_files(KerasPredictor(model), [original]))
         top = line["artists"][0]
         result[r["source"]] = {{
             "diff": float(np.abs(np.asarray(direct) - p).max()),

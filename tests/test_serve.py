@@ -18,9 +18,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import ROOT, backend_env, run_cli
-from test_explain import texture_model  # noqa: F401  (the shared session fixture)
-from test_similar import make_embeddings
+
+from tests.conftest import ROOT, backend_env, run_cli
+from tests.test_explain import texture_model  # noqa: F401  (the shared session fixture)
+from tests.test_similar import make_embeddings
 
 
 def free_port() -> int:

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_explain import texture_model  # noqa: F401  (the shared session fixture)
+
+from tests.test_explain import texture_model  # noqa: F401  (the shared session fixture)
 
 
 def make_embeddings(model: Path) -> Path:

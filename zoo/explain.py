@@ -1,4 +1,4 @@
-"""`python -m zoo explain MODEL.keras IMAGE... --out DIR`: where the model looked.
+"""Where the model looked: occlusion heatmaps over any Predictor (`zoo.inference`).
 
 Method: **occlusion sensitivity** (Zeiler & Fergus, 2014). A grey-out window of a quarter
 of the image side slides with a stride of an eighth (7 x 7 = 49 positions); the heatmap of
@@ -19,11 +19,12 @@ Why occlusion and not Grad-CAM (measured, see README "Explain"):
 """
 
 import io
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+
+from zoo.inference.batching import in_batches
+from zoo.inference.prediction import top_classes
 
 WINDOWS_PER_SIDE = 7  # window = side / 4, stride = side / 8 -> 7 positions per axis
 BATCH = 25  # forward passes per model call (50 per image -> 2 calls)
@@ -31,9 +32,9 @@ BATCH = 25  # forward passes per model call (50 per image -> 2 calls)
 
 @dataclass
 class Explanation:
-    """`heatmap`: `(H, W)` float32 in 0..1 (1 = most evidence); `top`: [(class, p)] of the
-    task, best first; `target`: the class the heatmap explains; `outputs`: head name ->
-    the unoccluded image's outputs (numpy)."""
+    """`heatmap`: `(H, W)` float32 in 0..1 (1 = most evidence); `top`: the task's top 3
+    [{"name", "p"}] as in the prediction JSON; `target`: the class the heatmap explains;
+    `outputs`: head name -> the unoccluded image's outputs (numpy)."""
 
     heatmap: np.ndarray
     target: str
@@ -42,8 +43,8 @@ class Explanation:
 
 
 def class_heads(predictor) -> dict:
-    """Head name -> class names of every classification head (`predictor.class_names`)."""
-    return {name: names for name, names in predictor.class_names.items() if names}
+    """Task name -> class names of every classification head of `predictor.label_space`."""
+    return {task.name: task.classes for task in predictor.label_space.classification}
 
 
 def occlusion_masks(height: int, width: int) -> list[tuple[slice, slice]]:
@@ -60,7 +61,7 @@ def occlusion_masks(height: int, width: int) -> list[tuple[slice, slice]]:
 
 def explain_pixels(predictor, pixels: np.ndarray, task: str = "artist", target=None) -> Explanation:
     """Occlusion heatmap of one image `(H, W, 3)` float32 0..255 for `task`'s `target` class
-    (default: the top-1 class). `predictor.predict(batch) -> {head: (B, n)}` (see Predictor)."""
+    (default: the top-1 class), with any `zoo.inference.Predictor`."""
     names = class_heads(predictor).get(task)
     if names is None:
         raise ValueError(f"--task {task}: the model has no such classification head; "
@@ -74,13 +75,9 @@ def explain_pixels(predictor, pixels: np.ndarray, task: str = "artist", target=N
     batch = np.repeat(pixels[None], len(windows) + 1, axis=0)
     for k, (rows, cols) in enumerate(windows, start=1):
         batch[k, rows, cols] = fill
-    probs, outputs = [], None
-    for start in range(0, len(batch), BATCH):
-        out = predictor.predict(batch[start:start + BATCH])
-        if outputs is None:
-            outputs = {name: np.asarray(v)[0] for name, v in out.items()}
-        probs.append(np.asarray(out[task]))
-    probs = np.concatenate(probs)
+    out = in_batches(predictor.predict, batch, BATCH)
+    outputs = {name: v[0] for name, v in out.items()}
+    probs = out[task]
     index = names.index(target) if target is not None else int(np.argmax(probs[0]))
     drops = probs[0, index] - probs[1:, index]
     heat, count = np.zeros((height, width), np.float32), np.zeros((height, width), np.float32)
@@ -89,9 +86,7 @@ def explain_pixels(predictor, pixels: np.ndarray, task: str = "artist", target=N
         count[rows, cols] += 1
     heat = np.clip(heat / np.maximum(count, 1), 0, None)
     heat = heat / heat.max() if heat.max() > 0 else heat
-    order = np.argsort(-probs[0])[:3]
-    top = [(names[i], float(probs[0, i])) for i in order]
-    return Explanation(heat, names[index], top, outputs)
+    return Explanation(heat, names[index], top_classes(probs[0], names, 3), outputs)
 
 
 def render_png(pixels: np.ndarray, explanation: Explanation, title: str = "") -> bytes:
@@ -105,66 +100,9 @@ def render_png(pixels: np.ndarray, explanation: Explanation, title: str = "") ->
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=9)
-    lines = [f"{i + 1}. {name}  {p:.1%}" for i, (name, p) in enumerate(explanation.top)]
+    lines = [f"{i + 1}. {c['name']}  {c['p']:.1%}" for i, c in enumerate(explanation.top)]
     lines.append(f"heatmap: evidence for {explanation.target}")
     fig.text(0.04, 0.02, "\n".join(lines), fontsize=9, family="monospace", va="bottom")
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
-
-
-class KerasPredictor:
-    """A saved multi-task model behind the interface explain/serve/similar share:
-    `.input_size` (H, W), `.class_names` {head: names, () for regression},
-    `.predict(float32 (B, H, W, 3) 0..255) -> {head: numpy (B, n)}`."""
-
-    def __init__(self, model):
-        self.model = model
-        self.name = model.name
-        self.input_size = tuple(model.input_shape[1:3])
-        self.class_names = {n: tuple(getattr(model.get_layer(n), "class_names", ()))
-                            for n in model.output_names}
-
-    def predict(self, batch: np.ndarray) -> dict:
-        out = self.model.predict_on_batch(np.asarray(batch, np.float32))
-        return {name: np.asarray(v) for name, v in out.items()}
-
-
-def main(argv) -> int:
-    """`python -m zoo explain MODEL.keras IMAGE... --out DIR [--task T] [--target NAME]`."""
-    from zoo.cli import Parser
-
-    p = Parser(prog="python -m zoo explain", description=__doc__.splitlines()[0])
-    p.add_argument("model_file")
-    p.add_argument("images", nargs="+")
-    p.add_argument("--out", required=True, help="folder for one PNG per image")
-    p.add_argument("--task", default="artist", help="classification head to explain (artist|movement)")
-    p.add_argument("--target", help="class to explain (default: the top-1 class)")
-    p.add_argument("--backend", help="jax|tensorflow|torch (chosen before keras loads)")
-    args = p.parse_args(argv)
-
-    from rich.progress import track
-
-    import zoo
-    from data_tools.preprocess import BadImage, load_image
-
-    predictor = KerasPredictor(zoo.load_model(args.model_file, compile=False))
-    if args.task not in class_heads(predictor):
-        raise ValueError(f"--task {args.task}: {args.model_file} has no such classification head; "
-                         f"it has {', '.join(class_heads(predictor))}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    failures = 0
-    for image in track(args.images, description="explain", transient=True, disable=len(args.images) < 3):
-        try:
-            pixels = load_image(image, predictor.input_size)
-        except BadImage as exc:
-            print(f"error: {image}: {exc}", file=sys.stderr)
-            failures += 1
-            continue
-        explanation = explain_pixels(predictor, pixels, task=args.task, target=args.target)
-        target = out / f"{Path(image).stem}.png"
-        target.write_bytes(render_png(pixels, explanation, title=Path(image).name))
-        best = ", ".join(f"{n} {p:.1%}" for n, p in explanation.top)
-        print(f"{target}  ({args.task}: {best})", flush=True)
-    return 1 if failures else 0

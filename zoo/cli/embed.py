@@ -1,15 +1,31 @@
-"""Pooled feature vectors of a dataset."""
+"""Pooled feature vectors of a dataset (.npz) for `similar` and `serve --embeddings`."""
 
-# TEMPORARY pass-through (restructure in progress): the library module still parses its own
-# arguments; `zoo.cli.main` hands it the raw argv.
-ADD_HELP = False
+from pathlib import Path
+
+NEEDS_BACKEND = True
+MODEL_ARG = "model_file"
 
 
 def add_arguments(p) -> None:
-    pass
+    p.add_argument("model_file", help="a saved zoo model (.keras)")
+    p.add_argument("--data", required=True, help="dataset folder with manifest.csv")
+    p.add_argument("--out", required=True, help="embeddings file to write (.npz)")
 
 
-def run_argv(argv: list[str]) -> int:
-    from zoo.similar import main_embed
+def run(args) -> int:
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise ValueError(f"--out {out}: the embeddings file must end in .npz")
+    from rich.progress import track
 
-    return int(main_embed(argv) or 0)
+    from data_tools.manifest import read_manifest
+    from zoo.inference.predictor import open_predictor
+    from zoo.similar import embed_rows, write_index
+
+    rows = read_manifest(args.data)
+    predictor = open_predictor(args.model_file)
+    kept, features = embed_rows(predictor, args.data, rows, progress=lambda it: track(
+        it, description=f"embed {len(rows)} images", transient=True))
+    write_index(out, kept, features, args.model_file, predictor.image_size)
+    print(f"{out}: {len(kept)} images x {features.shape[1]} features ({predictor.name})")
+    return 0

@@ -1,4 +1,4 @@
-"""Metrics + confusion matrix of a saved model."""
+"""Metrics + confusion matrix of a saved model (or an exported artifact) on a split."""
 
 import json
 from pathlib import Path
@@ -8,7 +8,7 @@ MODEL_ARG = "model_file"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("model_file")
+    p.add_argument("model_file", help="a saved zoo model (.keras) or an exported artifact")
     p.add_argument("--data", required=True)
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--out", help="folder for metrics-SPLIT.json and confusion_matrix-SPLIT.png "
@@ -17,18 +17,19 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    import zoo
     from data_tools.pipeline import make_dataset
+    from zoo.inference.predictor import open_predictor
     from zoo.training.evaluation import evaluate_into
     from zoo.training.report import print_metrics
 
-    model = zoo.load_model(args.model_file, compile=False)
-    labels = model.label_space
-    size = model.image_size
-    ds = make_dataset(args.data, args.split, labels, image_size=size, batch_size=args.batch_size)
+    predictor = open_predictor(args.model_file)
+    labels = predictor.label_space
+    ds = make_dataset(args.data, args.split, labels, image_size=predictor.image_size, batch_size=args.batch_size)
     out = Path(args.out or Path(args.model_file).parent)
     out.mkdir(parents=True, exist_ok=True)
-    metrics = evaluate_into(model, ds, labels, out, split=args.split, suffix=f"-{args.split}")
+    # "backend": the Keras backend that ran the model, or the artifact's runtime
+    metrics = evaluate_into(predictor, ds, labels, out, split=args.split, suffix=f"-{args.split}",
+                            extra={"backend": getattr(predictor, "backend", predictor.runtime)})
     print_metrics(metrics, title=f"{args.split} metrics of {args.model_file}")
     print(json.dumps(metrics))
     return 0

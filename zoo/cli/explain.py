@@ -1,15 +1,44 @@
-"""Heatmaps of what a model looked at."""
+"""Heatmaps of what a model looked at (occlusion sensitivity, one PNG per image)."""
 
-# TEMPORARY pass-through (restructure in progress): the library module still parses its own
-# arguments; `zoo.cli.main` hands it the raw argv.
-ADD_HELP = False
+import sys
+from pathlib import Path
+
+NEEDS_BACKEND = True
+MODEL_ARG = "model_file"
 
 
 def add_arguments(p) -> None:
-    pass
+    p.add_argument("model_file", help="a saved zoo model (.keras) or an exported artifact")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--out", required=True, help="folder for one PNG per image")
+    p.add_argument("--task", default="artist", help="classification head to explain (artist|movement)")
+    p.add_argument("--target", help="class to explain (default: the top-1 class)")
 
 
-def run_argv(argv: list[str]) -> int:
-    from zoo.explain import main
+def run(args) -> int:
+    from rich.progress import track
 
-    return int(main(argv) or 0)
+    from data_tools.decode import BadImage, load_image
+    from zoo.explain import class_heads, explain_pixels, render_png
+    from zoo.inference.predictor import open_predictor
+
+    predictor = open_predictor(args.model_file)
+    if args.task not in class_heads(predictor):
+        raise ValueError(f"--task {args.task}: {args.model_file} has no such classification head; "
+                         f"it has {', '.join(class_heads(predictor))}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for image in track(args.images, description="explain", transient=True, disable=len(args.images) < 3):
+        try:
+            pixels = load_image(image, predictor.image_size)
+        except BadImage as exc:
+            print(f"error: {image}: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        explanation = explain_pixels(predictor, pixels, task=args.task, target=args.target)
+        target = out / f"{Path(image).stem}.png"
+        target.write_bytes(render_png(pixels, explanation, title=Path(image).name))
+        best = ", ".join(f"{c['name']} {c['p']:.1%}" for c in explanation.top)
+        print(f"{target}  ({args.task}: {best})", flush=True)
+    return 1 if failures else 0

@@ -9,7 +9,7 @@ MODEL_ARG = "model_file"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("model_file")
+    p.add_argument("model_file", help="a saved zoo model (.keras) or an exported artifact")
     p.add_argument("images", nargs="+")
     p.add_argument("--top-k", type=int, default=5)
 
@@ -17,12 +17,12 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     if args.top_k < 1:
         raise UsageError(f"--top-k must be >= 1, got {args.top_k}")
-    import zoo
-    from zoo.training.predict import predict_images
+    from zoo.inference.prediction import predict_files
+    from zoo.inference.predictor import open_predictor
 
-    model = zoo.load_model(args.model_file, compile=False)
+    predictor = open_predictor(args.model_file)
     failures = 0
-    for line in predict_images(model, args.images, top_k=args.top_k):
+    for line in predict_files(predictor, args.images, top_k=args.top_k):
         failures += "error" in line
         print(json.dumps(line, ensure_ascii=False), flush=True)
     return 1 if failures else 0

@@ -1,15 +1,42 @@
-"""Closest works by cosine similarity."""
+"""Closest works to an image by cosine similarity of pooled features (needs `embed`)."""
 
-# TEMPORARY pass-through (restructure in progress): the library module still parses its own
-# arguments; `zoo.cli.main` hands it the raw argv.
-ADD_HELP = False
+import json
+from pathlib import Path
+
+NEEDS_BACKEND = True
 
 
 def add_arguments(p) -> None:
-    pass
+    p.add_argument("embeddings", help="FILE.npz from `python -m zoo embed`")
+    p.add_argument("image")
+    p.add_argument("-k", type=int, default=10, help="how many works to list")
+    p.add_argument("--json", action="store_true", help="one JSON line per work instead of a table")
 
 
-def run_argv(argv: list[str]) -> int:
-    from zoo.similar import main_similar
+def run(args) -> int:
+    if args.k < 1:
+        raise ValueError(f"-k must be >= 1, got {args.k}")
+    from zoo.similar import Index
 
-    return int(main_similar(argv) or 0)
+    index = Index(args.embeddings)
+    if not Path(index.model).is_file():
+        raise ValueError(f"{args.embeddings}: its model {index.model} is gone; run `zoo embed` again")
+    from data_tools.decode import load_image
+    from zoo.inference.predictor import open_predictor
+
+    pixels = load_image(args.image, index.input_size)  # BadImage: one line via zoo.cli
+    results = index.closest(open_predictor(index.model).embed(pixels[None])[0], args.k)
+    if args.json:
+        for r in results:
+            print(json.dumps(r, ensure_ascii=False))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"works closest to {args.image}")
+    for column in ("#", "similarity", "image_id", "artist", "path"):
+        table.add_column(column)
+    for rank, r in enumerate(results, 1):
+        table.add_row(str(rank), f"{r['similarity']:.3f}", r["image_id"], r["artist"], r["path"])
+    Console(width=120).print(table)
+    return 0

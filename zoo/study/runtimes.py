@@ -76,28 +76,25 @@ def runtime_rows(model_file, batch_sizes=(1, 32), steps: int = 20, warmup: int =
     """One row per runtime x batch size: {runtime, backend, batch, img_s, first_call_s, cpu,
     threads, model}. Keras runs on this process's backend; the artifacts go to `workdir`
     (a temporary folder when None)."""
-    import keras
-
     import zoo
-    from zoo.export import OnnxPredictor, OpenVinoRunner, as_float32
+    from zoo.inference.float32 import as_float32
+    from zoo.inference.keras_predictor import KerasPredictor
+    from zoo.inference.predictor import open_predictor
 
     with tempfile.TemporaryDirectory(prefix="zoo-runtimes-") as tmp:
         paths = export_artifacts(model_file, Path(workdir or tmp), console)
         # float32 like the exported artifacts, so that all three run the same arithmetic
-        model = as_float32(zoo.load_model(model_file, compile=False))
-        runners = {"keras": None, "onnxruntime": OnnxPredictor(paths["onnxruntime"]),
-                   "openvino": OpenVinoRunner(paths["openvino"])}
-        size = tuple(model.input_shape[1:3])
+        keras_predictor = KerasPredictor(as_float32(zoo.load_model(model_file, compile=False)))
+        predictors = {"keras": keras_predictor, **{r: open_predictor(p) for r, p in paths.items()}}
+        size = keras_predictor.image_size
         rows = []
         for batch in batch_sizes:
             images = np.random.default_rng(0).uniform(0, 255, (batch, *size, 3)).astype(np.float32)
             for runtime in RUNTIMES:
-                runner = runners[runtime]
-                run = model.predict_on_batch if runner is None else runner.predict
-                step = lambda run=run, x=images: run(x)  # noqa: E731
+                step = lambda run=predictors[runtime].predict, x=images: run(x)  # noqa: E731
                 img_s, first = _median_img_s(step, batch, steps, warmup)
-                rows.append({"model": model.name, "runtime": runtime,
-                             "backend": keras.backend.backend() if runner is None else "-",
+                rows.append({"model": keras_predictor.name, "runtime": runtime,
+                             "backend": keras_predictor.backend if runtime == "keras" else "-",
                              "batch": batch, "img_s": round(img_s, 1), "first_call_s": round(first, 3),
                              "image_size": list(size), "cpu": cpu_name(), "threads": os.cpu_count()})
     return rows
