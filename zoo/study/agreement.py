@@ -35,8 +35,8 @@ and computes its own backend's losses; `loss_step` loads and computes.
 import json
 from pathlib import Path
 
-from zoo.study.batch import random_batch
 from zoo.study import worker
+from zoo.study.batch import random_batch
 from zoo.study.child import child_env, run_child
 
 # float64 with float32 normalisation on JAX/torch: ResNet50 spreads 3.2e-6, 6x below;

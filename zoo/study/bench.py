@@ -20,8 +20,8 @@ import platform
 import re
 import statistics
 import time
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 from rich.console import Console
 from rich.table import Table
@@ -60,8 +60,7 @@ def _build(model_name: str, impl: str, size: int):
     import keras
 
     import zoo
-    from data_tools.files import write_atomic
-from zoo.heads import multitask_head, normalize_tasks
+    from zoo.heads import multitask_head, normalize_tasks
 
     if impl == "zoo":
         return zoo.build(model_name, input_shape=(size, size, 3))

@@ -28,7 +28,6 @@ from zoo.study.child import child_env, run_child
 from zoo.study.options import keep_settings, study_console
 
 
-
 def budget_recipe(budget: str) -> str:
     """The recipe of a `--budget` (zoo.cli.compare: one per `recipes/compare_*.py`)."""
     return f"compare_{budget}"
