@@ -13,8 +13,8 @@ import pytest
 from fixtures_data import ROOT, run_cli
 from rich.console import Console
 
-from data_tools.manifest import ensure_default_dataset, manifest_hash, read_manifest
-from data_tools.synth import synthesize
+from data_tools.manifest import manifest_hash, read_manifest
+from data_tools.synth import ensure_default_dataset, synthesize
 
 SMALL = {"artists": 4, "per_artist": 5, "image_size": 48}
 
@@ -48,7 +48,7 @@ def default_root(tmp_path_factory) -> Path:
     """The default dataset, built by two processes racing for the same folder."""
     base = tmp_path_factory.mktemp("default")
     root = base / "synthetic"
-    code = f"from data_tools.manifest import ensure_default_dataset as e; print(e({str(root)!r}))"
+    code = f"from data_tools.synth import ensure_default_dataset as e; print(e({str(root)!r}))"
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", code],

@@ -79,7 +79,7 @@ def run(args) -> int:
         if not data_dir.is_dir():
             raise UsageError(f"--data {data_dir}: no such folder")
     else:
-        from data_tools.manifest import ensure_default_dataset
+        from data_tools.synth import ensure_default_dataset
 
         data_dir = ensure_default_dataset()
     out = Path(args.out or f"runs/{recipe.model}-{args.backend}-{time.strftime('%Y%m%d-%H%M%S')}")

@@ -35,7 +35,7 @@ def budget_recipe(budget: str) -> str:
 
 def _data_dir(args) -> Path:
     if args.data is None:
-        from data_tools.manifest import ensure_default_dataset
+        from data_tools.synth import ensure_default_dataset
 
         return ensure_default_dataset().resolve()
     data = Path(args.data)
