@@ -70,20 +70,20 @@ def _first_device(backend: str) -> tuple[str, tuple[int, int] | None]:
     """
     try:
         if backend == "jax":
-            import jax
+            import jax  # backend-edge: the device's compute capability (keras has no query)
 
             device = jax.devices()[0]
             value = getattr(device, "compute_capability", None)  # e.g. "8.0" on CUDA
             capability = tuple(int(p) for p in str(value).split(".")[:2]) if value else None
             return {"cuda": "gpu", "rocm": "gpu"}.get(device.platform, device.platform), capability
         if backend == "torch":
-            import torch
+            import torch  # backend-edge: CUDA compute capability (keras lists no torch devices)
 
             if torch.cuda.is_available():
                 return "gpu", tuple(torch.cuda.get_device_capability(0))
             return "cpu", None
         if backend == "tensorflow":
-            import tensorflow as tf
+            import tensorflow as tf  # backend-edge: TPU/GPU and its compute capability
 
             if tf.config.list_logical_devices("TPU"):
                 return "tpu", None
