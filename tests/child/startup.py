@@ -40,14 +40,3 @@ def notebook_import() -> dict:
     from zoo.training.loop import train  # noqa: F401
 
     return {"backend": keras.backend.backend()}
-
-
-def light_imports() -> dict:
-    """Whether importing the data_tools package, its manifest, CLI and images modules loads TF/keras."""
-    import data_tools  # noqa: F401
-    import data_tools.cli.ingest as cli_ingest
-    import data_tools.images as images
-    import data_tools.manifest  # noqa: F401
-
-    return {"same_max_pixels": cli_ingest.MAX_PIXELS == images.MAX_PIXELS,
-            "tensorflow": "tensorflow" in sys.modules, "keras": "keras" in sys.modules}
