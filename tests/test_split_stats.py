@@ -8,7 +8,6 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from fixtures_data import image_bytes, read_csv, run_cli, write
 from PIL import Image, ImageEnhance
 from rich.console import Console
 
@@ -26,6 +25,7 @@ from data_tools.stats import dataset_warnings, print_stats
 from data_tools.synth import candidates as synth_candidates
 from data_tools.synth import synthesize
 from tests.conftest import run_child
+from tests.fixtures_data import image_bytes, read_csv, run_cli, write
 
 
 def rows_for(counts: dict[str, int]) -> list[dict]:

@@ -11,11 +11,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fixtures_data import ROOT, run_cli
 from rich.console import Console
 
 from data_tools.manifest import manifest_hash, read_manifest
 from data_tools.synth import ensure_default_dataset, synthesize
+from tests.fixtures_data import ROOT, run_cli
 
 SMALL = {"artists": 4, "per_artist": 5, "image_size": 48}
 
