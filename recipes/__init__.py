@@ -98,6 +98,11 @@ def check(recipe: Recipe) -> None:
                          f"{recipe.accumulate} (each step takes batch-size / accumulate images)")
 
 
+def choices(name: str) -> tuple:
+    """The values Recipe field `name` accepts (empty: any)."""
+    return next(f for f in dataclasses.fields(Recipe) if f.name == name).metadata["choices"]
+
+
 def flag_fields() -> tuple[dataclasses.Field, ...]:
     """The Recipe fields that are `python -m zoo train` flags, in declaration order; with
     `--resume` each may be omitted (the run's value) and, given, must agree (but `epochs`)."""

@@ -13,16 +13,18 @@ from zoo.cli.study_options import add_backends, check_at_least, check_backends, 
 
 def _precision_list(text: str) -> list[str]:
     """argparse type: "float32,auto" -> a list of known precisions."""
-    from zoo.training.precision import CHOICES
+    from recipes import choices
 
-    names = comma_list(text)
-    bad = [n for n in names if n not in CHOICES]
+    names, valid = comma_list(text), choices("precision")
+    bad = [n for n in names if n not in valid]
     if bad or not names:
-        raise argparse.ArgumentTypeError(f"unknown {', '.join(bad) or '(empty)'}; valid: {', '.join(CHOICES)}")
+        raise argparse.ArgumentTypeError(f"unknown {', '.join(bad) or '(empty)'}; valid: {', '.join(valid)}")
     return names
 
 
 def add_arguments(p) -> None:
+    from recipes import choices
+
     p.add_argument("--models", type=comma_list, default=["resnet50"], help="comma-separated (default resnet50)")
     add_backends(p)
     p.add_argument("--image-size", type=int_list, default=[128], help="square side(s) in px (default 128)")
@@ -30,8 +32,7 @@ def add_arguments(p) -> None:
     p.add_argument("--steps", type=int, default=5, help="timed steps (default 5)")
     p.add_argument("--warmup", type=int, default=2, help="steps after the compiling one, not timed")
     p.add_argument("--precision", type=_precision_list, default=["float32", "auto"],
-                   help="comma-separated, side by side (default float32,auto; valid: auto, float32, "
-                        "bfloat16, float16)")
+                   help=f"comma-separated, side by side (default float32,auto; valid: {', '.join(choices('precision'))})")
     p.add_argument("--mixed-precision", dest="precision", action="store_const", const=["bfloat16"],
                    help="the same as --precision bfloat16")
     p.add_argument("--jit", choices=["auto", "on", "off"], default="auto",

@@ -11,7 +11,9 @@ import platform
 from dataclasses import dataclass
 from pathlib import Path
 
-CHOICES = ("auto", "float32", "bfloat16", "float16")
+from recipes import choices
+
+CHOICES = choices("precision")  # ("auto", "float32", "bfloat16", "float16"): the Recipe field's
 POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo names of bf16 units
 
