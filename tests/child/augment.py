@@ -1,6 +1,15 @@
 """Checks of tests/test_augment.py run in a fresh process on one backend."""
 
 
+def run(fn, images, targets, weights):
+    """`fn` mapped over one tf.data element (images, targets, weights); numpy results."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensors((images, targets, weights)).map(fn)
+    images, targets, weights = next(iter(ds))
+    return images.numpy(), {k: v.numpy() for k, v in targets.items()}, {k: v.numpy() for k, v in weights.items()}
+
+
 def augmenter_checks() -> dict:
     """Policies, MixUp/CutMix label mixing, per-image randomness, seeding and equalize on this backend."""
     import keras
@@ -8,11 +17,6 @@ def augmenter_checks() -> dict:
     import tensorflow as tf
 
     from data_tools.augment import equalize, make_augmenter
-
-    def run(fn, images, targets, weights):
-        ds = tf.data.Dataset.from_tensors((images, targets, weights)).map(fn)
-        images, targets, weights = next(iter(ds))
-        return images.numpy(), {k: v.numpy() for k, v in targets.items()}, {k: v.numpy() for k, v in weights.items()}
 
     out = {"errors": []}
     for args, kwargs in [(("sepia",), {}), (("basic",), {"mix": "blend"}), (("basic",), {"strength": 2})]:

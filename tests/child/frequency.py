@@ -1,6 +1,19 @@
 """Checks of tests/test_frequency.py run in a fresh process on one backend."""
 
 
+def apply(layer, x):
+    import keras
+
+    return keras.ops.convert_to_numpy(layer(x))
+
+
+def image(row):
+    """Two 32x32 RGB images whose every row is `row`."""
+    import numpy as np
+
+    return np.broadcast_to(row[None, :, None], (32, 32, 3))[None].astype("float32").repeat(2, axis=0)
+
+
 def filter_checks() -> dict:
     """Fourier filters on known signals, unsharp masking, spec parsing and a .keras round trip."""
     import os
@@ -11,15 +24,10 @@ def filter_checks() -> dict:
 
     from zoo.layers.frequency import FourierFilter, UnsharpMask, make_image_filter
 
-    def apply(layer, x):
-        return keras.ops.convert_to_numpy(layer(x))
-
     out = {}
     cols = np.arange(32)
     stripes = 60.0 * (-1.0) ** cols           # 0.5 cycles/pixel (Nyquist)
     wave = 40.0 * np.cos(2 * np.pi * cols / 16)  # 0.0625 cycles/pixel
-    def image(row):
-        return np.broadcast_to(row[None, :, None], (32, 32, 3))[None].astype("float32").repeat(2, axis=0)
     x = image(120.0 + stripes + wave)
     out["lowpass_err"] = float(np.abs(apply(make_image_filter("lowpass"), x) - image(120.0 + wave)).max())
     out["highpass_err"] = float(np.abs(apply(make_image_filter("highpass:0.1"), x) - image(120.0 + stripes)).max())
