@@ -45,8 +45,10 @@ compare: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m zoo bench $(ARGS)
 
+# ruff, then the import layers of pyproject.toml [tool.importlinter] (also tests/test_layers.py).
 lint: $(STAMP)
 	$(PY) -m ruff check zoo recipes data_tools tests
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -4,7 +4,8 @@
     python -m data_tools ingest art500k SRC... --out DIR
     python -m data_tools stats DIR
 
-    from data_tools.manifest import read_manifest, ensure_default_dataset
+    from data_tools.manifest import read_manifest
+    from data_tools.synth import ensure_default_dataset
 
 Importing this package is cheap: no TensorFlow, no numpy.
 """

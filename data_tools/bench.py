@@ -1,13 +1,11 @@
-"""Input-pipeline throughput benchmark: `python -m data_tools bench DIR` (img/s per stage).
+"""Input-pipeline throughput benchmark (`python -m data_tools bench DIR`, data_tools/cli/bench.py).
 
 Runs on the current Keras backend (KERAS_BACKEND); tf.data does the work either way,
 but keras preprocessing layers inside it can be slower under some backends.
 """
 
-import argparse
 import math
 import os
-import sys
 import time
 
 import keras
@@ -67,63 +65,23 @@ def measure(
     return batches * batch_size / (time.perf_counter() - start)
 
 
-class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose mistakes become one ValueError line (printed by `main`)."""
-
-    def error(self, message: str):
-        raise ValueError(f"{self.prog}: {message}")
-
-
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    """Options of `python -m data_tools bench`."""
-    parser = _Parser(prog="python -m data_tools bench", description=__doc__.splitlines()[0])
-    parser.add_argument("data_dir", metavar="DIR", help="dataset folder with manifest.csv")
-    parser.add_argument("--split", default="train", help="manifest split to read (default train)")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--image-size", type=int, default=128, help="square side in pixels")
-    parser.add_argument("--batches", type=int, default=30, help="timed batches per case")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str]) -> int:
-    """Print a rich table of pipeline img/s for DIR; returns the exit code (2: user mistake)."""
-    console = Console()
-    try:
-        args = parse_args(argv)
-        if min(args.batch_size, args.image_size, args.batches) < 1:
-            raise ValueError("--batch-size, --image-size and --batches must be at least 1")
-        rows = load_rows(args.data_dir)
-        n_rows = len([r for r in rows if r["split"] == args.split])
-        if n_rows == 0:
-            raise ValueError(f"no rows with split={args.split!r} in {args.data_dir}")
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+def run(data_dir, split: str, batch_size: int, image_size: int, batches: int) -> None:
+    """Print a rich table of pipeline img/s for `data_dir` (`python -m data_tools bench`);
+    ValueError when the split has no rows."""
+    rows = load_rows(data_dir)
+    n_rows = len([r for r in rows if r["split"] == split])
+    if n_rows == 0:
+        raise ValueError(f"no rows with split={split!r} in {data_dir}")
     labels = LabelSpace.from_rows(rows)
-    size = (args.image_size, args.image_size)
+    size = (image_size, image_size)
     table = Table(
-        title=f"input pipeline, {n_rows} {args.split} images at {size[0]}x{size[1]}, batch {args.batch_size}, "
+        title=f"input pipeline, {n_rows} {split} images at {size[0]}x{size[1]}, batch {batch_size}, "
         f"keras backend {keras.backend.backend()}, {os.cpu_count()} CPUs"
     )
     table.add_column("pipeline")
     table.add_column("img/s", justify="right")
     table.add_column("ms/batch", justify="right")
     for name, (kwargs, full_epoch) in CASES.items():
-        rate = measure(
-            args.data_dir,
-            args.split,
-            labels,
-            n_rows,
-            args.batch_size,
-            size,
-            args.batches,
-            kwargs,
-            full_epoch,
-        )
-        table.add_row(name, f"{rate:,.0f}", f"{1000 * args.batch_size / rate:.1f}")
-    console.print(table)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+        rate = measure(data_dir, split, labels, n_rows, batch_size, size, batches, kwargs, full_epoch)
+        table.add_row(name, f"{rate:,.0f}", f"{1000 * batch_size / rate:.1f}")
+    Console().print(table)

@@ -12,11 +12,13 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, *, fsync: bool = False) -> Iterator[Path]:
-    """Yield a temp path beside `path` with the same suffix (Keras and numpy check it);
-    on success it replaces `path`, on an exception it is removed and `path` is untouched."""
+def atomic_path(path: str | os.PathLike, *, fsync: bool = False, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temp path beside `path` with the same suffix (Keras and numpy check it; pass
+    `suffix` for a compound one such as ".weights.h5"); on success it replaces `path`, on an
+    exception it is removed and `path` is untouched."""
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{''.join(path.suffixes[-1:])}")
+    suffix = "".join(path.suffixes[-1:]) if suffix is None else suffix
+    tmp = path.with_name(f".{path.name.removesuffix(suffix)}.tmp-{os.getpid()}{suffix}")
     try:
         yield tmp
         if fsync and tmp.is_file():

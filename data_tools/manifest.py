@@ -25,13 +25,13 @@ import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
+from data_tools.files import atomic_path
+
 COLUMNS = ("image_id", "path", "artist", "year", "movement", "split", "sha1", "source")
 REJECTED_COLUMNS = ("source", "reason", "duplicate_of")
 SPLITS = ("train", "val", "test")
 MANIFEST = "manifest.csv"
 REJECTED = "rejected.csv"
-DEFAULT_ROOT = "data/synthetic"
-DEFAULT_SYNTH = {"artists": 10, "per_artist": 60, "image_size": 128, "seed": 0}
 
 
 class DataError(ValueError):
@@ -98,15 +98,11 @@ def write_rejected(directory: str | os.PathLike, rows: Iterable[dict | tuple]) -
 
 
 def _atomic_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> Path:
-    """Write a CSV to a temp file next to `path`, fsync it, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+    """Write a CSV atomically (data_tools.files), fsynced before the rename."""
+    with atomic_path(path, fsync=True) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
     return path
 
 
@@ -127,23 +123,3 @@ def manifest_hash(directory: str | os.PathLike) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def ensure_default_dataset(root: str | os.PathLike = DEFAULT_ROOT, console=None) -> Path:
-    """The embedded synthetic dataset at `root` (relative to the cwd); built on first use.
-
-    Uses ``DEFAULT_SYNTH`` (10 artists x 60 images, 128 px, seed 0). It is built in a
-    temp folder and renamed into place; if another process finishes first, its copy
-    is used. An existing complete folder is reused as is.
-    """
-    root = Path(root)
-    if (root / MANIFEST).is_file():
-        return root
-    from data_tools import outdir, synth
-
-    outdir.check_out(root, overwrite=False)
-    tmp = outdir.new_partial(root)
-    try:
-        synth.write_synthetic(tmp, **DEFAULT_SYNTH, console=console)
-        outdir.publish(tmp, root, replace=False)
-    finally:
-        outdir.remove_tree(tmp)
-    return root

@@ -39,10 +39,8 @@ from rich.progress import Progress
 
 from data_tools.decode import decode_jpeg
 from data_tools.labels import PRIMARY, LabelSpace
-from data_tools.manifest import read_manifest
+from data_tools.manifest import MANIFEST, SPLITS, read_manifest
 
-MANIFEST = "manifest.csv"
-SPLITS = ("train", "val", "test")
 MEMORY_FRACTION = 0.25  # cache in RAM when the decoded split fits in this share of free RAM
 CACHE_SUFFIX = ".u8"  # a disk cache file: raw uint8 pixels (n, H, W, 3), read by np.memmap
 FILL_BATCH = 256  # images decoded per step while a cache is filled

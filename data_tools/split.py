@@ -20,10 +20,9 @@ import hashlib
 import random
 from collections import defaultdict
 
-from data_tools.manifest import DataError
+from data_tools.manifest import SPLITS, DataError
 
 DEFAULT_SPLIT = "0.8,0.1,0.1"
-SPLITS = ("train", "val", "test")
 
 
 def parse_split(spec: str) -> tuple[float, float, float]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import colorsys
 import functools
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +21,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from data_tools import outdir
 from data_tools.build import BuildOptions, BuildResult, Candidate, write_dataset
-from data_tools.manifest import DataError
+from data_tools.manifest import MANIFEST, DataError
 from data_tools.outdir import staged
+
+# The embedded dataset `python -m zoo train` uses without --data (ensure_default_dataset).
+DEFAULT_ROOT = "data/synthetic"
+DEFAULT_SYNTH = {"artists": 10, "per_artist": 60, "image_size": 128, "seed": 0}
 
 FIRST = (
     "Mirela",
@@ -318,3 +324,23 @@ def synthesize(out: Path, overwrite: bool = False, console=None, **kwargs) -> Bu
         result = write_synthetic(tmp, console=console, **kwargs)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def ensure_default_dataset(root: str | os.PathLike = DEFAULT_ROOT, console=None) -> Path:
+    """The embedded synthetic dataset at `root` (relative to the cwd); built on first use.
+
+    Uses ``DEFAULT_SYNTH`` (10 artists x 60 images, 128 px, seed 0). It is built in a
+    temp folder and renamed into place; if another process finishes first, its copy
+    is used. An existing complete folder is reused as is.
+    """
+    root = Path(root)
+    if (root / MANIFEST).is_file():
+        return root
+    outdir.check_out(root, overwrite=False)
+    tmp = outdir.new_partial(root)
+    try:
+        write_synthetic(tmp, **DEFAULT_SYNTH, console=console)
+        outdir.publish(tmp, root, replace=False)
+    finally:
+        outdir.remove_tree(tmp)
+    return root

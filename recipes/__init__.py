@@ -12,40 +12,63 @@ import pkgutil
 from dataclasses import dataclass, field
 
 
+def knob(default, help: str, *, flag: bool = False, choices: tuple = (), at_least=None,
+         above=None, factory=None):
+    """A Recipe field with its description. `flag`: `python -m zoo train` has a flag of the
+    same name (zoo.cli.train generates it, `--image-size` for `image_size`); `choices`,
+    `at_least`, `above`: what `Recipe.validate` accepts."""
+    meta = {"help": help, "flag": flag, "choices": choices, "at_least": at_least, "above": above}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass(frozen=True)
 class Recipe:
     """Everything one training run needs besides the data and the backend.
 
     Units: `lr` is the peak learning rate, `warmup_epochs`/`epochs` count
     passes over the training split, `image_size` is the square side in pixels.
+    Each field's description is its `help` (and the `train` flag's help).
     """
 
-    model: str = "resnet50"
-    image_size: int = 128
-    batch_size: int = 16
-    epochs: int = 30
-    optimizer: str = "adam"  # "adam" | "adamw" | "sgd"
-    lr: float = 1e-4
-    weight_decay: float = 0.0
-    schedule: str = "plateau"  # "plateau" (ReduceLROnPlateau) | "cosine" (warmup + cosine)
-    warmup_epochs: float = 0.0
-    clipnorm: float | None = 1.0  # global-norm gradient clipping; None = off
-    label_smoothing: float = 0.0
-    dropout: float = 0.2
-    bn_momentum: float | str | None = None  # BatchNorm momentum; None: Keras' 0.99; "auto": from steps/epoch
-    augment: str = "basic"  # "none" | "basic" | "randaugment"
-    mix: str | None = None  # None | "mixup" | "cutmix"
-    image_filter: str | None = None  # e.g. "lowpass:0.2", "sharpen" (zoo.layers.frequency)
-    loss_weights: dict = field(default_factory=lambda: {"artist": 1.0, "movement": 0.5, "year": 0.5})
-    weights: str | None = None  # None/"none" (random) | "imagenet" | weights file | RUN/model.keras
-    freeze_epochs: int = 0  # first N epochs train the heads only (backbone frozen, BN inference)
-    backbone_lr_scale: float = 1.0  # backbone learning rate = lr x this
-    layer_decay: float = 1.0  # ViT/ConvNeXt: lr x decay^(top - depth) (zoo.models.layer_depth; BEiT/MAE)
-    early_stopping: int | None = None  # patience in epochs; None = off
-    precision: str = "auto"  # "auto" (follows the hardware) | "float32" | "bfloat16" | "float16"; weights stay float32
-    accumulate: int = 1  # gradient accumulation: steps of batch_size / accumulate images, one update per batch_size
-    balanced: bool = False  # class-balanced sampling of artists
-    validate: bool = True  # a validation pass after each epoch; False: none, checkpoints follow the training loss
+    model: str = knob("resnet50", "zoo model name (default: the recipe's)", flag=True)
+    image_size: int = knob(128, "square input side in pixels", flag=True, at_least=1)
+    batch_size: int = knob(16, "images per optimizer update", flag=True, at_least=1)
+    epochs: int = knob(30, "passes over the training split", flag=True, at_least=1)
+    optimizer: str = knob("adam", "optimizer", choices=("adam", "adamw", "sgd"))
+    lr: float = knob(1e-4, "peak learning rate", flag=True, above=0)
+    weight_decay: float = knob(0.0, "decoupled weight decay (adamw) or L2 factor")
+    schedule: str = knob("plateau", "plateau (ReduceLROnPlateau) | cosine (warmup + cosine)",
+                         choices=("plateau", "cosine"))
+    warmup_epochs: float = knob(0.0, "linear warm-up length in epochs (cosine)")
+    clipnorm: float | None = knob(1.0, "global-norm gradient clipping; None = off")
+    label_smoothing: float = knob(0.0, "label smoothing of the classification losses")
+    dropout: float = knob(0.2, "head dropout rate", flag=True)
+    bn_momentum: float | str | None = knob(None, 'BatchNorm momentum; None: Keras\' 0.99; "auto": from steps/epoch')
+    augment: str = knob("basic", "training augmentation", flag=True, choices=("none", "basic", "randaugment"))
+    mix: str | None = knob(None, "batch mixing (default none)", flag=True, choices=(None, "mixup", "cutmix"))
+    image_filter: str | None = knob(None, 'e.g. "lowpass:0.2", "highpass:0.1", "sharpen" (zoo.layers.frequency)',
+                                    flag=True)
+    loss_weights: dict = knob(None, "loss weight per head", factory=lambda: {"artist": 1.0, "movement": 0.5, "year": 0.5})
+    weights: str | None = knob(None, '"imagenet", "none" (random init), a backbone weights file, or an earlier '
+                               "RUN/model.keras (its backbone; heads replaced when the labels differ)", flag=True)
+    freeze_epochs: int = knob(0, "first N epochs train the heads only (backbone frozen, BN inference)",
+                              flag=True, at_least=0)
+    backbone_lr_scale: float = knob(1.0, "backbone learning rate = lr x this", flag=True)
+    layer_decay: float = knob(1.0, "layer-wise LR decay (ViT, ConvNeXt), e.g. 0.65: lr x decay^(top - depth)",
+                              flag=True)
+    early_stopping: int | None = knob(None, "patience in epochs; None = off")
+    precision: str = knob("auto", "compute precision (default auto: mixed bf16 where the CPU/GPU/TPU has bf16 "
+                          "units, mixed float16 on 7.x GPUs, else float32); weights stay float32",
+                          flag=True, choices=("auto", "float32", "bfloat16", "float16"))
+    accumulate: int = knob(1, "gradient accumulation: steps of batch-size / N images, one update per batch "
+                           "(less memory, the same effective batch)", flag=True, at_least=1)
+    balanced: bool = knob(False, "class-balanced sampling of artists")
+    validate: bool = knob(True, "a validation pass after each epoch; False: none, checkpoints follow the training loss")
+
+    def __post_init__(self):
+        check(self)
 
     def replace(self, **changes) -> "Recipe":
         """A copy with `changes` applied; None values are ignored (flag not given)."""
@@ -57,6 +80,33 @@ class Recipe:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def check(recipe: Recipe) -> None:
+    """ValueError naming the first field (as its `train` flag) whose value is not accepted."""
+    for f in dataclasses.fields(recipe):
+        value, meta, name = getattr(recipe, f.name), f.metadata, "--" + f.name.replace("_", "-")
+        if meta["choices"] and value not in meta["choices"]:
+            valid = ", ".join(str(c) for c in meta["choices"])
+            raise ValueError(f"{name} {value!r}: valid are {valid}")
+        if meta["at_least"] is not None and value < meta["at_least"]:
+            raise ValueError(f"{name} must be >= {meta['at_least']}, got {value}")
+        if meta["above"] is not None and value <= meta["above"]:
+            raise ValueError(f"{name} must be > {meta['above']}, got {value}")
+    if recipe.batch_size % recipe.accumulate:
+        raise ValueError(f"--batch-size {recipe.batch_size} must be divisible by --accumulate "
+                         f"{recipe.accumulate} (each step takes batch-size / accumulate images)")
+
+
+def choices(name: str) -> tuple:
+    """The values Recipe field `name` accepts (empty: any)."""
+    return next(f for f in dataclasses.fields(Recipe) if f.name == name).metadata["choices"]
+
+
+def flag_fields() -> tuple[dataclasses.Field, ...]:
+    """The Recipe fields that are `python -m zoo train` flags, in declaration order; with
+    `--resume` each may be omitted (the run's value) and, given, must agree (but `epochs`)."""
+    return tuple(f for f in dataclasses.fields(Recipe) if f.metadata["flag"])
 
 
 # Which recipe a model uses when no --recipe is given (by name prefix).

@@ -1,7 +1,8 @@
 """Shared test helpers.
 
 Keras fixes its backend at first import, so every test that needs a specific
-backend runs its code in a fresh subprocess through `run_on_backend`.
+backend runs its code in a fresh subprocess: a function in tests/child/ through
+`run_child`. (`run_on_backend`, for `python -c` code strings, goes once no test uses it.)
 """
 
 import json

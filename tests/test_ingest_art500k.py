@@ -6,7 +6,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fixtures_data import (
+from PIL import Image
+
+from data_tools.ingest.art500k import image_id, img_key
+from tests.fixtures_data import (
     HTML,
     bomb_png,
     image_bytes,
@@ -16,9 +19,6 @@ from fixtures_data import (
     write,
     write_zip,
 )
-from PIL import Image
-
-from data_tools.ingest.art500k import image_id, img_key
 
 HEAD = [
     "author_name", "author_id", "painting_name", "painting_id", "Dimensions", "Genre",

@@ -4,7 +4,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fixtures_data import (
+
+from data_tools.ingest.wikiart import year_from_name
+from tests.fixtures_data import (
     HTML,
     image_bytes,
     read_csv,
@@ -13,8 +15,6 @@ from fixtures_data import (
     write,
     write_zip,
 )
-
-from data_tools.ingest.wikiart import year_from_name
 
 WIKI_FILES = {
     "Impressionism/claude-monet_water-lilies-1916.jpg": image_bytes(1),

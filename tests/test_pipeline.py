@@ -20,7 +20,7 @@ from data_tools.pipeline import (
     make_dataset,
     steps_per_epoch,
 )
-from tests.conftest import run_on_backend
+from tests.conftest import run_child
 
 COLUMNS = ("image_id", "path", "artist", "year", "movement", "split", "sha1", "source")
 
@@ -248,46 +248,10 @@ def test_balanced_sampling_evens_out_artists(data_dir):
     assert set(artists.tolist()) == {0, 1}
 
 
-FIT = """
-import json, math, sys
-import keras
-from data_tools.labels import LabelSpace
-from data_tools.pipeline import load_rows, make_dataset
-
-data_dir = {data_dir!r}
-labels = LabelSpace.from_rows(load_rows(data_dir))
-tasks = {{t.name: len(t.classes) for t in labels.classification}}
-size = (32, 32)
-train = make_dataset(data_dir, "train", labels, image_size=size, batch_size=4, shuffle=True,
-                     augment="basic", mix="cutmix")
-val = make_dataset(data_dir, "val", labels, image_size=size, batch_size=4)
-
-inputs = keras.Input((*size, 3))
-x = keras.layers.Rescaling(1 / 255)(inputs)
-x = keras.layers.GlobalAveragePooling2D()(x)
-x = keras.layers.Dense(8, activation="relu")(x)
-outputs = {{
-    "artist": keras.layers.Dense(tasks["artist"], activation="softmax", name="artist")(x),
-    "movement": keras.layers.Dense(tasks["movement"], activation="softmax", name="movement")(x),
-    "year": keras.layers.Dense(1, name="year")(x),
-}}
-model = keras.Model(inputs, outputs)
-model.compile(
-    optimizer="adam",
-    loss={{
-        "artist": keras.losses.CategoricalCrossentropy(),
-        "movement": keras.losses.CategoricalCrossentropy(),
-        "year": keras.losses.Huber(),
-    }},
-)
-history = model.fit(train, epochs=1, verbose=0)
-evaluated = model.evaluate(val, verbose=0, return_dict=True)
-print(json.dumps({{"loss": history.history["loss"][0], "eval": evaluated}}))
-"""
 
 
 def test_fit_with_dict_targets_and_sample_weights(backend, data_dir):
-    out = run_on_backend(backend, FIT.format(data_dir=str(data_dir)))
+    out = run_child(backend, "pipeline:fit_dict_targets", data_dir=str(data_dir))
     assert math.isfinite(out["loss"]) and out["loss"] > 0
     ev = out["eval"]
     # val has no movement and no year: their weights are all 0, so those losses vanish
@@ -413,44 +377,6 @@ def test_load_image_is_what_the_pipeline_feeds(data_dir, tmp_path):
         assert "\n" not in str(err.value)
 
 
-PREDICT_EQUALS_EVALUATE = """
-import json
-import numpy as np
-import zoo
-from data_tools.build import BuildOptions
-from data_tools.ingest import ingest
-from data_tools.manifest import read_manifest
-from data_tools.decode import load_image
-from data_tools.labels import LabelSpace
-from data_tools.pipeline import load_rows, make_dataset
-from zoo.inference import predict_files
-from zoo.inference.keras_predictor import KerasPredictor
-from zoo.training.evaluation import collect_predictions
-
-src, out = {src!r}, {out!r}
-ingest("folder", [src], out, BuildOptions(min_per_artist=1), console=None)
-rows = load_rows(out)
-labels = LabelSpace.from_rows(rows)
-model = zoo.build("vit_tiny16", tasks=labels, input_shape=(32, 32, 3), dropout=0)
-result = {{}}
-for split in ("train", "val", "test"):
-    split_rows = [r for r in rows if r["split"] == split]
-    if not split_rows:
-        continue
-    ds = make_dataset(out, split, labels, image_size=(32, 32), batch_size=1, cache=False)
-    preds = collect_predictions(model, ds)[0]["artist"]
-    for r, p in zip(split_rows, preds):
-        original = src.rsplit("/", 1)[0] + "/" + r["source"]
-        direct = model.predict_on_batch(load_image(original, (32, 32))[None])["artist"][0]
-        line = next(predict_files(KerasPredictor(model), [original]))
-        top = line["artists"][0]
-        result[r["source"]] = {{
-            "diff": float(np.abs(np.asarray(direct) - p).max()),
-            "top_matches": top["name"] == labels["artist"].classes[int(np.argmax(p))]
-            and abs(top["p"] - float(np.max(p))) <= 5e-5,
-        }}
-print(json.dumps(result))
-"""
 
 
 @pytest.mark.slow  # ~45-80 s (vit_tiny16 on JAX); the fast pixel-level check is above
@@ -469,9 +395,7 @@ def test_predict_equals_evaluate_for_the_same_file(tmp_path):
     Image.open(src / "Bo" / "png.jpg").save(src / "Bo" / "png.png")
     Image.open(src / "Ann" / "rotated.jpg").convert("CMYK").save(src / "Bo" / "cmyk.jpg")
     (src / "Bo" / "png.jpg").unlink()
-    out = run_on_backend(
-        "jax", PREDICT_EQUALS_EVALUATE.format(src=str(src), out=str(tmp_path / "data"))
-    )
+    out = run_child("jax", "pipeline:predict_equals_evaluate", src=str(src), out=str(tmp_path / "data"))
     assert len(out) == 9 and "photos/Ann/rotated.jpg" in out, out
     for source, r in out.items():
         assert r["diff"] < 1e-5 and r["top_matches"], (source, r)

@@ -3,7 +3,7 @@ the fact reader, and one bf16 training run end to end."""
 
 import pytest
 
-from tests.conftest import BACKENDS, run_on_backend
+from tests.conftest import BACKENDS, run_child
 from zoo.training.precision import HardwareFacts, read_cpuinfo, resolve
 
 # /proc/cpuinfo "flags" of the two CI machines (abridged to what matters).
@@ -70,41 +70,6 @@ def test_cpuinfo_reader(tmp_path):
     assert flags == frozenset() and model  # unreadable: no flags -> float32, some model name
 
 
-BF16_RUN = """
-    import contextlib, io, json, math
-    import keras, numpy as np
-    import recipes
-    from zoo.training.loop import train
-    from zoo.training.precision import read_facts
-
-    facts = read_facts()
-    recipe = recipes.load("quickstart").replace(model="vit_tiny16", image_size=32, batch_size=16,
-                                                 epochs=1, augment="none", precision="bfloat16",
-                                                 accumulate=2)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        result = train(recipe, backend=keras.backend.backend(), data_dir={data!r}, run_dir={run!r},
-                       verbose=0)
-        recorded = recipes.Recipe(**json.load(open({run!r} + "/config.json"))["recipe"])
-        train(recorded.replace(epochs=2), backend=keras.backend.backend(), data_dir={data!r},
-              run_dir={run!r}, resume=True, verbose=0)
-    config = json.load(open({run!r} + "/config.json"))
-    model = keras.saving.load_model({run!r} + "/model.keras", compile=False)
-    state = json.load(open({run!r} + "/checkpoints/state.json"))
-    optimizer = keras.saving.load_model({run!r} + "/checkpoints/" + state["checkpoint"]).optimizer
-    outputs = model(np.zeros((2, 32, 32, 3), "float32"))
-    print(json.dumps({{
-        "kind": facts.kind, "flags": len(facts.cpu_flags), "capability": facts.gpu_capability,
-        "precision": config["precision"], "printed": out.getvalue(),
-        "finite": all(math.isfinite(v) for k, v in result.metrics.items()
-                      if k in ("artist_top1", "movement_top1", "year_mae")),
-        "year_mae": result.metrics["year_mae"],
-        "optimizer": [optimizer.gradient_accumulation_steps, int(optimizer.iterations),
-                      int(optimizer._iterations)],
-        "out_dtypes": sorted({{str(keras.backend.standardize_dtype(o.dtype)) for o in outputs.values()}}),
-        "policies": sorted({{layer.dtype_policy.name for layer in model._flatten_layers()}}),
-    }}))
-"""
 
 
 @pytest.mark.slow  # torch ~2 min of CPU on the 2-core machine: over the default suite's budget
@@ -112,7 +77,7 @@ BF16_RUN = """
 def test_bf16_accumulated_trains_and_resumes_in_the_recorded_policy(backend, tiny_data, tmp_path):
     """Every backend trains in bf16 (`make test-all`); torch is the quickest (no XLA compile)."""
     run = str(tmp_path / "run")
-    got = run_on_backend(backend, BF16_RUN.format(data=str(tiny_data), run=run))
+    got = run_child(backend, "precision:bf16_run", data=str(tiny_data), run=run)
     assert got["kind"] == "cpu" and got["flags"] > 0 and got["capability"] is None
     assert got["precision"] == {"requested": "bfloat16", "policy": "mixed_bfloat16",
                                 "reason": "requested bfloat16"}

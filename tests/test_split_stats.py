@@ -3,14 +3,11 @@
 import hashlib
 import io
 import random
-import subprocess
-import sys
 import time
 from collections import Counter
 
 import numpy as np
 import pytest
-from fixtures_data import ROOT, image_bytes, read_csv, run_cli, write
 from PIL import Image, ImageEnhance
 from rich.console import Console
 
@@ -27,6 +24,8 @@ from data_tools.split import assign_exact, assign_splits, parse_split, split_siz
 from data_tools.stats import dataset_warnings, print_stats
 from data_tools.synth import candidates as synth_candidates
 from data_tools.synth import synthesize
+from tests.conftest import run_child
+from tests.fixtures_data import image_bytes, read_csv, run_cli, write
 
 
 def rows_for(counts: dict[str, int]) -> list[dict]:
@@ -342,11 +341,5 @@ def test_cli_errors_are_one_line(tmp_path, args, message):
 
 
 def test_package_import_is_light():
-    code = (
-        "import sys, data_tools, data_tools.manifest, data_tools.__main__ as m, data_tools.images as i;"
-        "print(m.MAX_PIXELS == i.MAX_PIXELS, 'tensorflow' in sys.modules, 'keras' in sys.modules)"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert proc.stdout.split() == ["True", "False", "False"], proc.stderr
+    got = run_child("jax", "data:light_imports")
+    assert [got["same_max_pixels"], got["tensorflow"], got["keras"]] == [True, False, False], got

@@ -2,6 +2,8 @@
 variables unset (tests/conftest.py `backend_env`): one `error:` line per mistake on
 every backend, TensorFlow's C++ start-up notices only when the user asks for them."""
 
+import json
+
 import pytest
 
 from data_tools.startup import _NOISE
@@ -54,11 +56,6 @@ def test_user_asked_for_native_logs(tmp_path):
 
 def test_notebook_style_import_is_quiet():
     """The Colab notebook imports the zoo in a kernel (not `python -m`): nothing on stderr."""
-    code = ("import os; os.environ['KERAS_BACKEND'] = 'torch'\n"
-            "from data_tools.startup import quiet_native_logs; quiet_native_logs()\n"
-            "from data_tools.synth import synthesize\n"
-            "import recipes, zoo, keras\nfrom zoo.training.loop import train\n"
-            "print(keras.backend.backend())")
-    proc = run_cli(["-c", code], backend="torch")
-    assert proc.returncode == 0 and proc.stdout.split() == ["torch"]
+    proc = run_cli(["-m", "tests.child", "startup:notebook_import"], backend="torch")
+    assert proc.returncode == 0 and json.loads(proc.stdout.splitlines()[-1]) == {"backend": "torch"}
     assert proc.stderr == ""

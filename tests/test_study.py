@@ -10,11 +10,12 @@ import keras
 import pytest
 
 import zoo
-from tests.conftest import run_cli, run_on_backend
-from zoo import registry
+from tests.conftest import run_child, run_cli
 from zoo.cli import UsageError
+from zoo.cli import run as cli_run
 from zoo.heads import DEFAULT_TASKS
-from zoo.study import agreement, compare, leaderboard
+from zoo import registry
+from zoo.study import agreement, leaderboard
 from zoo.study.flops import count_flops
 
 
@@ -96,8 +97,8 @@ def test_compare_records_failed_cell_and_skips_finished_on_rerun(tiny_data, tmp_
     assert len(_read_csv(out / "leaderboard.csv")[1]) == 2
 
     with pytest.raises(UsageError, match="other settings"):
-        compare.main(["--models", "vit_tiny16", "--backends", "torch", "--data", str(tiny_data),
-                      "--image-size", "16", "--epochs", "2", "--out", str(out)])
+        cli_run(["compare", "--models", "vit_tiny16", "--backends", "torch", "--data", str(tiny_data),
+                 "--image-size", "16", "--epochs", "2", "--out", str(out)])
 
 
 def test_agreement_fails_when_one_backend_disagrees(tmp_path):
@@ -114,19 +115,7 @@ def test_agreement_fails_when_one_backend_disagrees(tmp_path):
     bad = tmp_path / "perturbed"
     bad.mkdir()
     shutil.copy(tmp_path / "ok" / "batch.npz", bad)
-    run_on_backend("torch", f"""
-        import json, keras
-        import zoo
-        from zoo.study import agreement
-        keras.config.set_floatx("float64")
-        keras.config.set_dtype_policy("float64")
-        model = zoo.load_model({str(tmp_path / "ok" / "model.keras")!r}, compile=False)
-        conv = next(l for l in model.backbone._flatten_layers() if isinstance(l, keras.layers.Conv2D))
-        conv.kernel.assign(conv.kernel * 1.01)
-        model.save({str(bad / "model.keras")!r})
-        agreement.main(["loss", {str(bad)!r}, "--recipe", "compare_quick"])
-        print(json.dumps({{}}))
-    """)
+    run_child("torch", "study:perturbed_loss", model_file=str(tmp_path / "ok" / "model.keras"), out=str(bad))
     losses = {"jax": report["losses"]["jax"], "torch": json.loads((bad / "loss-torch.json").read_text())}
     assert agreement.relative_difference(losses, "first_step_loss") > 3 * agreement.TOLERANCE
 
@@ -208,8 +197,6 @@ def test_user_mistakes_are_one_line_exit_2():
     assert proc.stderr.strip().splitlines()[-1].startswith("error:") and "mxnet" in proc.stderr
     assert "Traceback" not in proc.stderr
     with pytest.raises(ValueError, match="unknown model"):
-        compare.main(["--models", "resnet5"])
+        cli_run(["compare", "--models", "resnet5"])
     with pytest.raises(ValueError, match="not accepted"):
-        from zoo.study import bench
-
-        bench.main(["--models", "vit_tiny16", "--image-size", "40"])
+        cli_run(["bench", "--models", "vit_tiny16", "--image-size", "40"])

@@ -1,6 +1,7 @@
 """The synthetic dataset: determinism, the default dataset, and atomic output folders."""
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -10,11 +11,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fixtures_data import ROOT, run_cli
 from rich.console import Console
 
-from data_tools.manifest import ensure_default_dataset, manifest_hash, read_manifest
-from data_tools.synth import synthesize
+from data_tools.manifest import manifest_hash, read_manifest
+from data_tools.synth import ensure_default_dataset, synthesize
+from tests.fixtures_data import ROOT, run_cli
 
 SMALL = {"artists": 4, "per_artist": 5, "image_size": 48}
 
@@ -48,10 +49,10 @@ def default_root(tmp_path_factory) -> Path:
     """The default dataset, built by two processes racing for the same folder."""
     base = tmp_path_factory.mktemp("default")
     root = base / "synthetic"
-    code = f"from data_tools.manifest import ensure_default_dataset as e; print(e({str(root)!r}))"
+    child = [sys.executable, "-m", "tests.child", "data:default_dataset", json.dumps({"root": str(root)})]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", code],
+            child,
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -62,7 +63,7 @@ def default_root(tmp_path_factory) -> Path:
     for proc in procs:
         stdout, stderr = proc.communicate(timeout=180)
         assert proc.returncode == 0, stderr
-        assert stdout.strip() == str(root)
+        assert json.loads(stdout.strip().splitlines()[-1]) == str(root)
     assert [p.name for p in base.iterdir()] == ["synthetic"]  # no partial folder left behind
     return root
 

@@ -5,29 +5,43 @@
     model = zoo.build("resnet152")         # dict outputs: artist, movement, year
     feats = zoo.backbone("vit_small16")    # pixels -> (batch, 384)
 
-Choose the backend (KERAS_BACKEND=jax|tensorflow|torch) before importing keras.
+Choose the backend (KERAS_BACKEND=jax|tensorflow|torch) before the first model
+call: `import zoo` itself loads nothing heavy (no keras, no backend). The names
+below are resolved on first use (PEP 562), and that first use also registers
+every backbone, filter layer and loss with Keras, so `zoo.load_model` can
+deserialise any zoo file.
 """
 
-from zoo import backend_select
+import importlib
 
-backend_select.from_command_line()  # `python -m zoo --backend X` picks X before keras loads
-backend_select.quiet_native_logs()  # TensorFlow's C++ start-up notices, filtered out
+# Public name -> the module that defines it.
+_LAZY = {
+    "ArtistModel": "zoo.artist_model",
+    "LabelSpace": "data_tools.labels",
+    "DEFAULT_TASKS": "zoo.heads",
+    "TaskHead": "zoo.heads",
+    "backbone": "zoo.factory",
+    "build": "zoo.factory",
+    "check_input_shape": "zoo.factory",
+    "load_model": "zoo.factory",
+    "list_models": "zoo.registry",
+}
+# Imported for their side effect: Keras-serializable classes and registered backbones.
+_REGISTERING = ("zoo.models", "zoo.layers.frequency", "zoo.training.losses")
 
-from zoo import models  # noqa: E402, F401  (registers every backbone)
-from zoo.artist_model import ArtistModel  # noqa: E402
-from zoo.factory import backbone, build, check_input_shape, load_model  # noqa: E402
-from zoo.heads import DEFAULT_TASKS, TaskHead  # noqa: E402
-from zoo.layers import frequency as _frequency  # noqa: E402, F401  (registers the filters)
-from zoo.registry import list_models  # noqa: E402
-from zoo.training import losses as _losses  # noqa: E402, F401  (registers ScaledHuber)
+__all__ = sorted(_LAZY)
 
-__all__ = [
-    "ArtistModel",
-    "DEFAULT_TASKS",
-    "TaskHead",
-    "backbone",
-    "build",
-    "check_input_shape",
-    "list_models",
-    "load_model",
-]
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+    if name != "list_models":  # the registry's names need no keras (zoo.registry)
+        for module in _REGISTERING:
+            importlib.import_module(module)
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

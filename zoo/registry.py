@@ -1,14 +1,33 @@
 """One registry of backbones, filled by the `@register` decorator in each family file.
 
 Like timm's `register_model`: a family file decorates one small builder per
-model name; `list_models()` and `get()` read the table.
+model name; `list_models()` and `get()` read the table. `BUILT_IN` names the
+family module of every built-in name, so `list_models()` answers without
+importing keras, and `get(name)` imports only that name's family module
+(tests/test_cli.py checks the table against what the modules register).
 """
 
+from __future__ import annotations
+
 import difflib
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import keras
+if TYPE_CHECKING:
+    import keras
+
+# Family module -> {family: names it registers}.
+BUILT_IN: dict[str, dict[str, tuple[str, ...]]] = {
+    "zoo.models.convnext": {"convnext": ("convnext_tiny", "convnext_small", "convnext_base", "convnext_large")},
+    "zoo.models.efficientnet": {
+        "efficientnet": tuple(f"efficientnet_b{i}" for i in range(8)),
+        "efficientnetv2": tuple(f"efficientnetv2_{s}" for s in ("b0", "b1", "b2", "b3", "s", "m", "l")),
+    },
+    "zoo.models.resnet": {"resnet": ("resnet50", "resnet101", "resnet152")},
+    "zoo.models.vit": {"vit": ("vit_tiny16", "vit_small16", "vit_base16", "vit_large16")},
+}
 
 
 @dataclass(frozen=True)
@@ -75,15 +94,21 @@ def register(
 
 
 def list_models(family: str | None = None) -> list[str]:
-    """Sorted registered names, optionally only one family's."""
-    return sorted(n for n, s in _REGISTRY.items() if family is None or s.family == family)
+    """Sorted names (built-in and registered), optionally only one family's; imports no keras."""
+    names = {n for fams in BUILT_IN.values() for f, ns in fams.items() if family in (None, f) for n in ns}
+    names.update(n for n, s in _REGISTRY.items() if family is None or s.family == family)
+    return sorted(names)
 
 
 def get(name: str) -> BackboneSpec:
-    """The spec for `name`; an unknown name raises ValueError suggesting the closest ones."""
+    """The spec for `name` (importing its family module); an unknown name raises ValueError
+    suggesting the closest ones."""
+    module = next((m for m, fams in BUILT_IN.items() for ns in fams.values() if name in ns), None)
+    if module and name not in _REGISTRY:
+        importlib.import_module(module)
     try:
         return _REGISTRY[name]
     except KeyError:
-        close = difflib.get_close_matches(str(name).lower(), _REGISTRY, n=3, cutoff=0.5)
+        close = difflib.get_close_matches(str(name).lower(), list_models(), n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}?" if close else f"valid: {', '.join(list_models())}"
         raise ValueError(f"unknown model {name!r}; {hint}") from None

@@ -11,18 +11,13 @@ files) print one `error: ...` line and exit 2; a diverged run exits 3.
 """
 
 import importlib
+import os
 import sys
 
 from data_tools.usage import USAGE_ERROR, Parser, UsageError
-from zoo.cli.backend import use_backend as _use_backend_of
+from zoo.cli.backend import DEFAULT_BACKEND, add_backend_flag, use_backend
 
-
-def _use_backend(name: str) -> None:
-    """TEMPORARY (restructure in progress): for library modules that still parse their own
-    arguments; selects backend `name` like `zoo.cli.backend.use_backend`."""
-    import argparse
-
-    _use_backend_of(argparse.Namespace(backend=name))
+__all__ = ["COMMANDS", "Parser", "UsageError", "build_parser", "main"]
 
 # Command -> module in zoo.cli, in the order `--help` lists them.
 COMMANDS = {
@@ -49,38 +44,37 @@ def command_module(name: str):
 
 def build_parser() -> Parser:
     """The whole argparse tree: one subparser per command, from its module."""
-    from zoo.cli.backend import add_backend_flag
-
     parser = Parser(prog="python -m zoo", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in COMMANDS:
         module = command_module(name)
         doc = (module.__doc__ or name).strip()
-        p = sub.add_parser(name, help=doc.splitlines()[0], description=doc,
-                           add_help=getattr(module, "ADD_HELP", True))
+        p = sub.add_parser(name, help=doc.splitlines()[0], description=doc)
         module.add_arguments(p)
         if getattr(module, "NEEDS_BACKEND", False):
             add_backend_flag(p)
     return parser
 
 
-def main(argv=None) -> int:
-    """Parse `argv`, select the backend, run the command; returns the exit code."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    try:
-        parser = build_parser()
-        if not argv:
-            parser.print_help()
-            return 0
-        if argv[0] in COMMANDS and hasattr(command_module(argv[0]), "run_argv"):
-            return int(command_module(argv[0]).run_argv(argv[1:]) or 0)
-        args = parser.parse_args(argv)
-        module = command_module(args.command)
-        if getattr(module, "NEEDS_BACKEND", False):
-            from zoo.cli.backend import use_backend
+def run(argv: list[str]) -> int:
+    """Parse `argv`, select the backend, run the command; exceptions propagate."""
+    parser = build_parser()
+    if not argv:
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
+    module = command_module(args.command)
+    if getattr(module, "NEEDS_BACKEND", False):
+        use_backend(args, getattr(module, "MODEL_ARG", None))
+    else:  # a later keras import in this process (a study's parent) follows the zoo's default
+        os.environ.setdefault("KERAS_BACKEND", DEFAULT_BACKEND)
+    return int(module.run(args) or 0)
 
-            use_backend(args, getattr(module, "MODEL_ARG", None))
-        return int(module.run(args) or 0)
+
+def main(argv=None) -> int:
+    """`run(argv)` with user mistakes as one `error: ...` line (exit 2); returns the exit code."""
+    try:
+        return run(sys.argv[1:] if argv is None else list(argv))
     except (UsageError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}".splitlines()[0], file=sys.stderr)
         return USAGE_ERROR

@@ -1,15 +1,56 @@
-"""Leaderboard of models x backends."""
+"""Leaderboard of models x backends: train every cell with one recipe, data and seed.
 
-# TEMPORARY pass-through (restructure in progress): the library module still parses its own
-# arguments; `zoo.cli.main` hands it the raw argv.
-ADD_HELP = False
+Each cell is `python -m zoo train` in its own process (log: OUT/cells/<model>-<backend>/train.log,
+result: .../result.json). A failing cell is recorded and the rest go on; a re-run skips
+cells whose result says "ok". Then the backends' numeric agreement is checked and
+OUT/leaderboard.{csv,md,png} are written.
+"""
+
+import sys
+
+from zoo.cli.study_options import add_backends, check_at_least, check_backends, comma_list
+
+DEFAULT_MODELS = ("resnet50", "resnet152", "efficientnet_b0", "vit_tiny16", "vit_small16")
 
 
 def add_arguments(p) -> None:
-    pass
+    import recipes  # cheap: lists the recipe modules
+
+    budgets = sorted(n.removeprefix("compare_") for n in recipes.list_recipes() if n.startswith("compare_"))
+    p.add_argument("--models", type=comma_list, default=list(DEFAULT_MODELS),
+                   help=f"comma-separated zoo models (default {','.join(DEFAULT_MODELS)})")
+    add_backends(p)
+    p.add_argument("--budget", choices=budgets, default="quick",
+                   help="quick: recipes/compare_quick.py; full: recipes/compare_full.py")
+    p.add_argument("--data", help="dataset folder with manifest.csv (default: embedded synthetic set)")
+    p.add_argument("--out", default="runs/compare", help="output folder (default runs/compare)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, help="override the budget recipe's epochs")
+    p.add_argument("--image-size", type=int, help="override the budget recipe's image side (px)")
+    p.add_argument("--cell-timeout", type=float, default=3600, help="seconds before a cell is killed")
+    p.add_argument("--agreement-model", help="model of the numeric agreement check (default: first of --models)")
+    p.add_argument("--no-agreement", action="store_true", help="skip the numeric agreement check")
 
 
-def run_argv(argv: list[str]) -> int:
-    from zoo.study.compare import main
+def check(args) -> None:
+    """UsageError/ValueError for a mistake in the parsed `args`."""
+    from zoo import registry
 
-    return int(main(argv) or 0)
+    for name in args.models + ([args.agreement_model] if args.agreement_model else []):
+        registry.get(name)  # unknown -> ValueError naming the closest
+    if not args.models:
+        raise ValueError("--models: empty list")
+    check_backends(args.backends)
+    check_at_least(args, 1, "epochs", "image_size")
+
+
+def run(args) -> int:
+    check(args)
+    from zoo.study import compare
+
+    try:
+        return compare.run(args)
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to continue (finished cells are kept)",
+              file=sys.stderr)
+        return 130

@@ -14,31 +14,24 @@ RECIPE_FLAGS = ("model", "epochs", "image_size", "batch_size", "lr", "augment", 
                 "freeze_epochs", "backbone_lr_scale", "layer_decay")
 
 
+def add_recipe_flags(p) -> None:
+    """One flag per `recipes.flag_fields()` field (`--image-size` for `image_size`), its help
+    and choices from the field; not given, the flag is None (the recipe's value stays)."""
+    import recipes
+
+    for f in recipes.flag_fields():
+        kind = f.type if f.type in (int, float) else str
+        choices = [c for c in f.metadata["choices"] if c is not None] or None
+        p.add_argument("--" + f.name.replace("_", "-"), type=kind, choices=choices, help=f.metadata["help"])
+    p.add_argument("--mixed-precision", dest="precision", action="store_const", const="bfloat16",
+                   help="the same as --precision bfloat16")
+
+
 def add_arguments(p) -> None:
-    p.add_argument("--model", help="zoo model name (default: the recipe's)")
     p.add_argument("--recipe", help="recipe name in recipes/ (default: quickstart on the "
                    "embedded dataset, else the model family's)")
     p.add_argument("--data", help="dataset folder with manifest.csv (default: embedded synthetic set)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--image-size", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--augment", choices=["none", "basic", "randaugment"])
-    p.add_argument("--mix", choices=["mixup", "cutmix"])
-    p.add_argument("--image-filter", help='e.g. "lowpass:0.2", "highpass:0.1", "sharpen"')
-    p.add_argument("--weights", help='"imagenet", "none" (random init), a backbone weights file, or '
-                   "an earlier RUN/model.keras (its backbone; heads replaced when the labels differ)")
-    p.add_argument("--freeze-epochs", type=int, help="first N epochs train the heads only")
-    p.add_argument("--backbone-lr-scale", type=float, help="backbone learning rate = lr x this")
-    p.add_argument("--layer-decay", type=float, help="layer-wise LR decay (ViT, ConvNeXt), e.g. 0.65")
-    p.add_argument("--dropout", type=float, help="head dropout rate")
-    p.add_argument("--precision", choices=["auto", "float32", "bfloat16", "float16"],
-                   help="compute precision (default auto: mixed bf16 where the CPU/GPU/TPU has bf16 "
-                   "units, mixed float16 on 7.x GPUs, else float32); weights stay float32")
-    p.add_argument("--mixed-precision", dest="precision", action="store_const", const="bfloat16",
-                   help="the same as --precision bfloat16")
-    p.add_argument("--accumulate", type=int, help="gradient accumulation: steps of batch-size / N "
-                   "images, one update per batch (less memory, the same effective batch)")
+    add_recipe_flags(p)
     p.add_argument("--distribute", choices=["none", "data_parallel"],
                    help="data_parallel: keras.distribution.DataParallel over all devices (JAX)")
     p.add_argument("--coordinator", help="multi-host: HOST:PORT of process 0 (JAX)")
@@ -52,7 +45,9 @@ def add_arguments(p) -> None:
 
 def _recipe_flags(args) -> dict:
     """Recipe field -> flag value (None where the flag was not given)."""
-    return {field: getattr(args, field) for field in RECIPE_FLAGS}
+    import recipes
+
+    return {f.name: getattr(args, f.name) for f in recipes.flag_fields()}
 
 
 def _resolve_recipe(args):
@@ -62,13 +57,7 @@ def _resolve_recipe(args):
     if args.model:
         registry.get(args.model)  # unknown name -> error with the closest names
     name = args.recipe or ("quickstart" if not args.data else registry.get(args.model or "resnet50").default_recipe)
-    recipe = recipes.load(name).replace(**_recipe_flags(args))
-    for field in ("epochs", "image_size", "batch_size", "accumulate"):
-        if getattr(recipe, field) < 1:
-            raise UsageError(f"--{field.replace('_', '-')} must be >= 1, got {getattr(recipe, field)}")
-    if recipe.lr <= 0:
-        raise UsageError(f"--lr must be > 0, got {recipe.lr}")
-    return name, recipe
+    return name, recipes.load(name).replace(**_recipe_flags(args))  # a bad value: ValueError (Recipe)
 
 
 def run(args) -> int:
@@ -95,7 +84,7 @@ def run(args) -> int:
         if not data_dir.is_dir():
             raise UsageError(f"--data {data_dir}: no such folder")
     else:
-        from data_tools.manifest import ensure_default_dataset
+        from data_tools.synth import ensure_default_dataset
 
         data_dir = ensure_default_dataset()
     out = Path(args.out or f"runs/{recipe.model}-{args.backend}-{time.strftime('%Y%m%d-%H%M%S')}")

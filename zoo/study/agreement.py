@@ -28,15 +28,14 @@ layer until the softmax saturates, and there Keras' backends differ on purpose
 (TensorFlow takes the cross-entropy from the softmax's logits, JAX and torch clip
 probabilities at 1e-7), which is not what this check is about.
 
-Children (used by `check`): `python -m zoo.study.agreement make DIR ...` builds,
-saves and computes its own backend's losses; `... loss DIR ...` loads and computes.
+Children (used by `check`, through `zoo.study.worker`): `make_step` builds, saves
+and computes its own backend's losses; `loss_step` loads and computes.
 """
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
+from zoo.study import worker
 from zoo.study.batch import random_batch
 from zoo.study.child import child_env, run_child
 
@@ -142,15 +141,16 @@ def check(model_name: str, image_size: int, backends: list[str], out: Path, *,
         if all(report.get(k) == v for k, v in settings.items()) and "error" not in report:
             return report
     maker = "jax" if "jax" in backends else backends[0]
-    steps = [(maker, ["make", str(out), "--model", model_name, "--image-size", str(image_size),
-                      "--seed", str(seed), "--recipe", recipe])]  # also its own backend's loss
-    steps += [(b, ["loss", str(out), "--recipe", recipe]) for b in backends if b != maker]
+    steps = [(maker, "make", worker.command("agreement:make_step", out=str(out), model_name=model_name,
+                                            image_size=image_size, seed=seed, recipe=recipe))]
+    steps += [(b, "loss", worker.command("agreement:loss_step", out=str(out), recipe=recipe))
+              for b in backends if b != maker]
     report = dict(settings, built_on=maker)
-    for backend, args in steps:
-        res = run_child(["-m", "zoo.study.agreement", *args], env=child_env(backend, CHILD_ENV),
-                        log_path=out / f"{args[0]}-{backend}.log", timeout_s=timeout_s)
+    for backend, step, cmd in steps:
+        res = run_child(cmd, env=child_env(backend, CHILD_ENV),
+                        log_path=out / f"{step}-{backend}.log", timeout_s=timeout_s)
         if res.returncode != 0:
-            report["error"] = f"{args[0]} on {backend} failed: {res.last_error}"
+            report["error"] = f"{step} on {backend} failed: {res.last_error}"
             done.write_text(json.dumps(report, indent=1))
             return report
     report["losses"] = {b: json.loads((out / f"loss-{b}.json").read_text()) for b in backends}
@@ -160,25 +160,14 @@ def check(model_name: str, image_size: int, backends: list[str], out: Path, *,
     return report
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m zoo.study.agreement", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="step", required=True)
-    m = sub.add_parser("make")
-    m.add_argument("dir", type=Path)
-    m.add_argument("--model", required=True)
-    m.add_argument("--image-size", type=int, required=True)
-    m.add_argument("--seed", type=int, default=0)
-    m.add_argument("--recipe", required=True)
-    loss = sub.add_parser("loss")
-    loss.add_argument("dir", type=Path)
-    loss.add_argument("--recipe", required=True)
-    args = p.parse_args(argv)
+def make_step(out: str, model_name: str, image_size: int, seed: int, recipe: str) -> None:
+    """Child step on the building backend: build and save the model and batch, then its losses."""
     _float64()
-    if args.step == "make":
-        _make(args.dir, args.model, args.image_size, args.seed)
-    _loss(args.dir, args.recipe)
-    return 0
+    _make(Path(out), model_name, image_size, seed)
+    _loss(Path(out), recipe)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def loss_step(out: str, recipe: str) -> None:
+    """Child step on every other backend: load the saved model, write `loss-<backend>.json`."""
+    _float64()
+    _loss(Path(out), recipe)

@@ -1,4 +1,4 @@
-"""`python -m zoo bench`: training and inference img/s and peak memory of zoo models, per
+"""The bench study (`python -m zoo bench`): training and inference img/s and peak memory of zoo models, per
 backend, in float32 and in the `auto` precision side by side, with native PyTorch eager on
 the same ResNet50 layout as the reference line (`zoo/study/torch_resnet.py`).
 
@@ -14,26 +14,24 @@ that drift in the machine's speed (shared cores) hits both alike: the zoo/applic
 ratio is the median of the per-pair step-time ratios.
 """
 
-import argparse
 import json
 import os
 import platform
 import statistics
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from rich.console import Console
 from rich.table import Table
 
 from data_tools.files import write_atomic
 from zoo import registry
-from zoo.backend_select import BACKENDS
-from zoo.cli import Parser, UsageError
 from zoo.heads import DEFAULT_TASKS
 from zoo.study.batch import random_batch
 from zoo.study.child import child_env, run_child
-from zoo.study.options import check_backends, comma_list, study_console
-from zoo.training.precision import CHOICES as PRECISIONS
+from zoo.study.options import study_console
+from zoo.study.worker import command as worker_command
 
 # Environment variables that change speed; recorded with every result.
 SPEED_ENV = ("XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
@@ -98,16 +96,16 @@ def _device_peak_mb() -> float | None:
 
     backend = keras.backend.backend()
     if backend == "torch":
-        import torch
+        import torch  # backend-edge: torch's CUDA allocator peak
 
         return torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # backend-edge: TF's GPU memory info
 
         if not tf.config.list_physical_devices("GPU"):
             return None
         return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
-    import jax
+    import jax  # backend-edge: jax's device memory stats
 
     device = jax.devices()[0]
     stats = device.memory_stats() if device.platform == "gpu" else None
@@ -129,7 +127,7 @@ def _compiled(args, impl: str):
     from zoo.training.loop import compile_model
 
     keras.utils.set_random_seed(0)
-    model = _build(args.worker, impl, args.image_size)
+    model = _build(args.model, impl, args.image_size)
     compile_model(model, Recipe(batch_size=args.batch_size, image_size=args.image_size), 100)
     if args.jit != "auto":
         model.jit_compile = args.jit == "on"
@@ -236,77 +234,12 @@ def worker(args) -> dict:
             "jit_compile": bool(model.jit_compile), **chosen, **_backend_info()}
 
 
-def _int_list(text: str) -> list[int]:
-    """argparse type: "128,224" -> [128, 224]."""
-    try:
-        return [int(v) for v in comma_list(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-
-
-def _precision_list(text: str) -> list[str]:
-    names = comma_list(text)
-    bad = [n for n in names if n not in PRECISIONS]
-    if bad or not names:
-        raise argparse.ArgumentTypeError(f"unknown {', '.join(bad) or '(empty)'}; valid: {', '.join(PRECISIONS)}")
-    return names
-
-
-def parse_args(argv) -> argparse.Namespace:
-    p = Parser(prog="python -m zoo bench", description=__doc__.splitlines()[0])
-    p.add_argument("--models", type=comma_list, default=["resnet50"], help="comma-separated (default resnet50)")
-    p.add_argument("--backends", type=comma_list, default=list(BACKENDS))
-    p.add_argument("--image-size", type=_int_list, default=[128], help="square side(s) in px (default 128)")
-    p.add_argument("--batch-size", type=_int_list, default=[16], help="batch size(s) (default 16)")
-    p.add_argument("--steps", type=int, default=5, help="timed steps (default 5)")
-    p.add_argument("--warmup", type=int, default=2, help="steps after the compiling one, not timed")
-    p.add_argument("--precision", type=_precision_list, default=["float32", "auto"],
-                   help="comma-separated, side by side (default float32,auto; "
-                        f"valid: {', '.join(PRECISIONS)})")
-    p.add_argument("--mixed-precision", dest="precision", action="store_const", const=["bfloat16"],
-                   help="the same as --precision bfloat16")
-    p.add_argument("--jit", choices=["auto", "on", "off"], default="auto",
-                   help="model.jit_compile: auto = Keras' choice (JAX: XLA; TF on CPU: graph without "
-                        "XLA; torch: eager); on = XLA / torch.compile")
-    p.add_argument("--applications", action="store_true",
-                   help="also the keras.applications model, and the paired zoo/applications ratio")
-    p.add_argument("--no-native", action="store_true", help="skip the native PyTorch ResNet50 line")
-    p.add_argument("--memory-only", action="store_true",
-                   help="peak memory of a training step only (2 steps; no inference, no references)")
-    p.add_argument("--runtimes", default="auto", metavar="MODEL.keras|auto|none",
-                   help="inference img/s of Keras vs ONNX Runtime vs OpenVINO at batch 1 and 32 on this "
-                        "saved model; auto (default): the first --models at the first --image-size, "
-                        "random weights; none: skip")
-    p.add_argument("--out", default="runs/bench/bench.json", help="JSON file (default runs/bench/bench.json)")
-    p.add_argument("--timeout", type=float, default=1800, help="seconds before one measurement is killed")
-    p.add_argument("--worker", help=argparse.SUPPRESS)  # internal: the model a child measures
-    p.add_argument("--impl", choices=(*IMPLS, PAIRED, NATIVE), default="zoo", help=argparse.SUPPRESS)
-    p.add_argument("--result", help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
-    for flag in ("image_size", "batch_size"):
-        if not getattr(args, flag) or min(getattr(args, flag)) < 1:
-            raise UsageError(f"--{flag.replace('_', '-')} must be >= 1")
-    if args.steps < 1:
-        raise UsageError("--steps must be >= 1")
-    if args.warmup < 0:
-        raise UsageError("--warmup must be >= 0")
-    check_backends(args.backends)
-    if args.runtimes not in ("auto", "none") and not Path(args.runtimes).is_file():
-        raise UsageError(f"--runtimes {args.runtimes}: no such model file")
-    from zoo import check_input_shape
-
-    for name in args.models:
-        for size in args.image_size:
-            check_input_shape(name, (size, size, 3))  # unknown/bad: ValueError, exit 2
-    return args
-
-
 def _child_args(args, cell: dict, impl: str, result: Path) -> list[str]:
-    cmd = ["-m", "zoo", "bench", "--worker", cell["model"], "--impl", impl, "--result", str(result),
-           "--image-size", str(cell["image_size"]), "--batch-size", str(cell["batch_size"]),
-           "--precision", cell["precision"], "--steps", str(args.steps), "--warmup", str(args.warmup),
-           "--jit", args.jit]
-    return cmd + (["--memory-only"] if args.memory_only else [])
+    """The child process of one measurement: `run_worker` through zoo.study.worker."""
+    return worker_command("bench:run_worker", result=str(result), model=cell["model"], impl=impl,
+                          image_size=cell["image_size"], batch_size=cell["batch_size"],
+                          precision=cell["precision"], steps=args.steps, warmup=args.warmup,
+                          jit=args.jit, memory_only=args.memory_only)
 
 
 def _num(row: dict, key: str, digits: int = 1) -> str:
@@ -444,13 +377,10 @@ def runtimes_table(args, console: Console) -> list[dict]:
     return rows
 
 
-def main(argv) -> int:
-    args = parse_args(argv)
-    if args.worker:
-        args.image_size, args.batch_size, args.precision = args.image_size[0], args.batch_size[0], args.precision[0]
-        if args.memory_only:  # the first step allocates the optimizer state, the second shows the steady peak
-            args.warmup, args.steps = 0, 1
-        Path(args.result).write_text(json.dumps(worker(args)))
-        return 0
-    report = run(args)
-    return 0 if all(r["status"] == r.get("ratio_status", "ok") == "ok" for r in report["results"]) else 1
+def run_worker(result: str, **cell) -> None:
+    """Child entry: measure `cell` (model, impl, image_size, batch_size, precision, steps,
+    warmup, jit, memory_only) on this process's backend and write the row to `result`."""
+    args = SimpleNamespace(**cell)
+    if args.memory_only:  # the first step allocates the optimizer state, the second shows the steady peak
+        args.warmup, args.steps = 0, 1
+    Path(result).write_text(json.dumps(worker(args)))

@@ -1,4 +1,4 @@
-"""`python -m zoo compare`: train every model x backend with one recipe, data and seed.
+"""The compare study: train every model x backend with one recipe, data and seed.
 
 Each cell is `python -m zoo train` in its own process (log: OUT/cells/<model>-<backend>/train.log,
 result: .../result.json). A failing cell is recorded and the rest go on; a re-run skips
@@ -6,12 +6,10 @@ cells whose result says "ok". Then the backends' numeric agreement is checked an
 OUT/leaderboard.{csv,md,png} are written.
 """
 
-import argparse
 import json
 import os
 import platform
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -25,50 +23,21 @@ from rich.progress import (
 )
 
 from data_tools.files import write_atomic
-from zoo.backend_select import BACKENDS
-from zoo.cli import Parser, UsageError
+from data_tools.usage import UsageError
 from zoo.run_folder import RunFolder
 from zoo.study import agreement, leaderboard
 from zoo.study.child import child_env, run_child
-from zoo.study.options import check_backends, comma_list, keep_settings, study_console
-
-DEFAULT_MODELS = ("resnet50", "resnet152", "efficientnet_b0", "vit_tiny16", "vit_small16")
-BUDGETS = {"quick": "compare_quick", "full": "compare_full"}
+from zoo.study.options import keep_settings, study_console
 
 
-def parse_args(argv) -> argparse.Namespace:
-    p = Parser(prog="python -m zoo compare", description=__doc__.splitlines()[0])
-    p.add_argument("--models", type=comma_list, default=list(DEFAULT_MODELS),
-                   help=f"comma-separated zoo models (default {','.join(DEFAULT_MODELS)})")
-    p.add_argument("--backends", type=comma_list, default=list(BACKENDS),
-                   help="comma-separated backends (default jax,tensorflow,torch)")
-    p.add_argument("--budget", choices=sorted(BUDGETS), default="quick",
-                   help="quick: recipes/compare_quick.py; full: recipes/compare_full.py")
-    p.add_argument("--data", help="dataset folder with manifest.csv (default: embedded synthetic set)")
-    p.add_argument("--out", default="runs/compare", help="output folder (default runs/compare)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, help="override the budget recipe's epochs")
-    p.add_argument("--image-size", type=int, help="override the budget recipe's image side (px)")
-    p.add_argument("--cell-timeout", type=float, default=3600, help="seconds before a cell is killed")
-    p.add_argument("--agreement-model", help="model of the numeric agreement check (default: first of --models)")
-    p.add_argument("--no-agreement", action="store_true", help="skip the numeric agreement check")
-    args = p.parse_args(argv)
-    from zoo import registry
-
-    for name in args.models + ([args.agreement_model] if args.agreement_model else []):
-        registry.get(name)  # unknown -> ValueError naming the closest
-    if not args.models:
-        raise UsageError("--models: empty list")
-    check_backends(args.backends)
-    for flag in ("epochs", "image_size"):
-        if getattr(args, flag) is not None and getattr(args, flag) < 1:
-            raise UsageError(f"--{flag.replace('_', '-')} must be >= 1")
-    return args
+def budget_recipe(budget: str) -> str:
+    """The recipe of a `--budget` (zoo.cli.compare: one per `recipes/compare_*.py`)."""
+    return f"compare_{budget}"
 
 
 def _data_dir(args) -> Path:
     if args.data is None:
-        from data_tools.manifest import ensure_default_dataset
+        from data_tools.synth import ensure_default_dataset
 
         return ensure_default_dataset().resolve()
     data = Path(args.data)
@@ -104,7 +73,7 @@ def run_cell(out: Path, model: str, backend: str, args, data: Path) -> tuple[dic
             return row, False
     if run.exists():
         shutil.rmtree(run)  # an unfinished or failed attempt of this cell: start it over
-    cmd = ["-m", "zoo", "train", "--recipe", BUDGETS[args.budget], "--model", model,
+    cmd = ["-m", "zoo", "train", "--recipe", budget_recipe(args.budget), "--model", model,
            "--backend", backend, "--data", str(data), "--out", str(run), "--seed", str(args.seed)]
     for flag in ("epochs", "image_size"):
         if getattr(args, flag) is not None:
@@ -132,23 +101,15 @@ def _intro(settings: dict, recipe, wall_s: float, rows: list[dict]) -> str:
             "`peak_rss_mb`: peak resident memory of the cell's process tree; sorted by artist top-1.")
 
 
-def main(argv) -> int:
-    try:
-        return _compare(parse_args(argv))
-    except KeyboardInterrupt:
-        print("interrupted; run the same command again to continue (finished cells are kept)",
-              file=sys.stderr)
-        return 130
-
-
-def _compare(args) -> int:
+def run(args) -> int:
+    """The study of parsed `args` (zoo.cli.compare); exit code 1 when a cell or the agreement failed."""
     import recipes
 
     started = time.time()
-    recipe = recipes.load(BUDGETS[args.budget]).replace(epochs=args.epochs, image_size=args.image_size)
+    recipe = recipes.load(budget_recipe(args.budget)).replace(epochs=args.epochs, image_size=args.image_size)
     data = _data_dir(args)
     out = Path(args.out)
-    settings = {"budget": args.budget, "recipe": BUDGETS[args.budget], "data": str(data), "seed": args.seed,
+    settings = {"budget": args.budget, "recipe": budget_recipe(args.budget), "data": str(data), "seed": args.seed,
                 "epochs": args.epochs, "image_size": args.image_size}
     keep_settings(out, settings, name="compare.json")  # cells of an earlier run are reused
     console = study_console()
@@ -170,7 +131,7 @@ def _compare(args) -> int:
             name = args.agreement_model or args.models[0]
             progress.update(task, description=f"numeric agreement ({name})")
             report = agreement.check(name, recipe.image_size, args.backends, out / "agreement",
-                                     recipe=BUDGETS[args.budget], seed=args.seed, timeout_s=args.cell_timeout)
+                                     recipe=budget_recipe(args.budget), seed=args.seed, timeout_s=args.cell_timeout)
             progress.advance(task)
     rows = leaderboard.sort_rows(rows)
     wall = time.time() - started

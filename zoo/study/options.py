@@ -1,4 +1,5 @@
-"""Command-line pieces shared by `python -m zoo compare`, `bench` and `transfer-check`."""
+"""Pieces shared by the studies (`compare`, `bench`, `transfer-check`): settings kept in the
+output folder, and the console they print to."""
 
 import json
 import sys
@@ -6,20 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from zoo.backend_select import BACKENDS
-from zoo.cli import UsageError
-
-
-def comma_list(text: str) -> list[str]:
-    """argparse type: "a, b,c" -> ["a", "b", "c"]."""
-    return [n.strip() for n in text.split(",") if n.strip()]
-
-
-def check_backends(backends: list[str]) -> None:
-    """UsageError unless `backends` is a non-empty list of known backends."""
-    bad = [b for b in backends if b not in BACKENDS]
-    if bad or not backends:
-        raise UsageError(f"--backends: unknown {', '.join(bad) or '(empty)'}; valid: {', '.join(BACKENDS)}")
+from data_tools.files import write_atomic
+from data_tools.usage import UsageError
 
 
 def keep_settings(out: Path, settings: dict, *, name: str) -> None:
@@ -33,7 +22,7 @@ def keep_settings(out: Path, settings: dict, *, name: str) -> None:
             raise UsageError(f"{out} holds a run with other settings ({', '.join(diff)}); "
                              "pass another --out or delete it")
     out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(settings, indent=1))
+    write_atomic(path, json.dumps(settings, indent=1))
 
 
 def study_console() -> Console:

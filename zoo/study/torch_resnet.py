@@ -9,8 +9,9 @@ written out below; `backbone_param_count()` equals Keras' count without the top
 (23,587,712, BatchNorm moving statistics included, as `count_params` counts them).
 """
 
+# backend-edge: plain PyTorch is what this reference line measures
 import torch
-from torch import nn
+from torch import nn  # backend-edge: the reference model's layers
 
 # (filters, blocks, first stride) of ResNet50's four stages.
 STAGES = ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))

@@ -1,4 +1,4 @@
-"""`python -m zoo transfer-check`: proof, offline, that fine-tuning beats training from zero.
+"""The transfer check (`python -m zoo transfer-check`): proof, offline, that fine-tuning beats training from zero.
 
 1. Pretrain a backbone on synthetic set A (`--source-artists` artists, seed `--seed`).
 2. Build `--episodes` target sets B_e: other artists (other names, styles drawn afresh from
@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 from data_tools.files import write_atomic
-from zoo.cli import Parser
 from zoo.run_folder import RunFolder
 from zoo.study.options import keep_settings
 
@@ -32,25 +31,6 @@ TARGET = dict(batch_size=4, warmup_epochs=0)
 # The fine-tuning arm adds: three head-only epochs (24 steps: the head must converge on the
 # frozen features before they move) at 3e-3, then the backbone at 0.1 x that.
 FINETUNE = dict(lr=3e-3, freeze_epochs=3, backbone_lr_scale=0.1)
-
-
-def _parser() -> Parser:
-    p = Parser(prog="python -m zoo transfer-check", description=__doc__.splitlines()[0])
-    p.add_argument("--backend", help="jax | tensorflow | torch (default: $KERAS_BACKEND, else jax)")
-    p.add_argument("--model", default=SOURCE["model"])
-    p.add_argument("--image-size", type=int, default=SOURCE["image_size"])
-    p.add_argument("--source-artists", type=int, default=12)
-    p.add_argument("--source-per-artist", type=int, default=40)
-    p.add_argument("--source-epochs", type=int, default=5)
-    p.add_argument("--target-artists", type=int, default=16)
-    p.add_argument("--target-train", type=int, default=2, help="training images per target artist")
-    p.add_argument("--target-test", type=int, default=10, help="test images per target artist")
-    p.add_argument("--epochs", type=int, default=10, help="epochs on a target set (both arms)")
-    p.add_argument("--episodes", type=int, default=3, help="target sets drawn; the verdict is on their mean")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--margin", type=float, default=0.15, help="top-1 lead that counts as a win")
-    p.add_argument("--out", help="folder (default runs/transfer-<time>)")
-    return p
 
 
 def make_sets(out: Path, args) -> tuple[Path, list[Path]]:
@@ -84,7 +64,10 @@ def make_sets(out: Path, args) -> tuple[Path, list[Path]]:
 
 
 def run(args) -> dict:
-    """Pretrain, fine-tune and train from scratch; returns the summary written to transfer.json."""
+    """Pretrain, fine-tune and train from scratch; returns the summary written to transfer.json.
+
+    `args`: the settings of zoo.cli.transfer_check (attributes of the same names); run on
+    the backend keras already runs on."""
     from recipes import Recipe
 
     backend = __import__("keras").backend.backend()
@@ -125,33 +108,3 @@ def _train_arm(run_dir: Path, data: Path, recipe, seed: int, backend: str) -> fl
               resume=folder.holds_run(), seed=seed, verbose=0)
         print(f"transfer-check: {run_dir.name} done in {time.time() - started:.0f} s", flush=True)
     return json.loads(folder.metrics_path().read_text())["artist_top1"]
-
-
-def main(argv) -> int:
-    args = _parser().parse_args(argv)
-    for flag in ("image_size", "source_artists", "source_per_artist", "source_epochs",
-                 "target_artists", "target_train", "target_test", "epochs", "episodes"):
-        if getattr(args, flag) < 1:
-            raise ValueError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
-    if args.target_artists < 2:
-        raise ValueError("--target-artists must be >= 2")
-    from zoo.cli import _use_backend
-
-    _use_backend(args.backend or __import__("os").environ.get("KERAS_BACKEND", "jax"))
-    summary = run(args)
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"transfer-check: {summary['target_artists']} new artists, "
-                        f"{summary['target_train_per_artist']} training images each, {summary['epochs']} epochs "
-                        f"(pretrained backbone: {summary['pretrain_top1']:.3f} on its own test split)")
-    for column in ("target set", "fine-tuned top-1", "from scratch top-1", "gain"):
-        table.add_column(column, justify="left" if column == "target set" else "right")
-    for e, ep in enumerate([*summary["episodes"], summary]):
-        name = f"episode {e}" if e < len(summary["episodes"]) else "mean"
-        table.add_row(name, f"{ep['finetune_top1']:.3f}", f"{ep['scratch_top1']:.3f}", f"{ep['gain']:+.3f}")
-    Console().print(table)
-    verdict = "passed" if summary["passed"] else "FAILED"
-    print(f"transfer-check {verdict}: fine-tuning - scratch = {summary['gain']:+.3f} on average over "
-          f"{len(summary['episodes'])} target set(s) (needs >= {args.margin})")
-    return 0 if summary["passed"] else 1

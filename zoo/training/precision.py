@@ -11,7 +11,9 @@ import platform
 from dataclasses import dataclass
 from pathlib import Path
 
-CHOICES = ("auto", "float32", "bfloat16", "float16")
+from recipes import choices
+
+CHOICES = choices("precision")  # ("auto", "float32", "bfloat16", "float16"): the Recipe field's
 POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo names of bf16 units
 
@@ -70,20 +72,20 @@ def _first_device(backend: str) -> tuple[str, tuple[int, int] | None]:
     """
     try:
         if backend == "jax":
-            import jax
+            import jax  # backend-edge: the device's compute capability (keras has no query)
 
             device = jax.devices()[0]
             value = getattr(device, "compute_capability", None)  # e.g. "8.0" on CUDA
             capability = tuple(int(p) for p in str(value).split(".")[:2]) if value else None
             return {"cuda": "gpu", "rocm": "gpu"}.get(device.platform, device.platform), capability
         if backend == "torch":
-            import torch
+            import torch  # backend-edge: CUDA compute capability (keras lists no torch devices)
 
             if torch.cuda.is_available():
                 return "gpu", tuple(torch.cuda.get_device_capability(0))
             return "cpu", None
         if backend == "tensorflow":
-            import tensorflow as tf
+            import tensorflow as tf  # backend-edge: TPU/GPU and its compute capability
 
             if tf.config.list_logical_devices("TPU"):
                 return "tpu", None

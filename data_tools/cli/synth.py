@@ -1,0 +1,31 @@
+"""write the embedded synthetic dataset"""
+
+from pathlib import Path
+
+from data_tools.usage import int_at_least
+
+
+def add_arguments(p) -> None:
+    from data_tools.split import DEFAULT_SPLIT
+
+    positive = int_at_least(1)
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument("--artists", type=positive, default=10, help="number of artists (%(default)s)")
+    p.add_argument("--per-artist", type=positive, default=60, help="images per artist (%(default)s)")
+    p.add_argument("--image-size", type=positive, default=128, help="side in pixels (%(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="same seed, same bytes (%(default)s)")
+    p.add_argument("--split", default=DEFAULT_SPLIT, help="train,val,test fractions (%(default)s)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
+
+
+def run(args) -> int:
+    from data_tools import build, split, synth
+    from data_tools.cli import console as make_console
+
+    console = make_console()
+    result = synth.synthesize(args.out, overwrite=args.overwrite, console=console, artists=args.artists,
+                              per_artist=args.per_artist, image_size=args.image_size, seed=args.seed,
+                              split=split.parse_split(args.split))
+    console.print(build.summary_table(result, f"synth -> {args.out}"))
+    console.print(f"{result.kept} images in {result.seconds:.1f} s")
+    return 0
