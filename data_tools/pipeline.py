@@ -244,15 +244,7 @@ def make_dataset(
     )
 
     if balanced:
-        mine = np.arange(len(rows))
-        mine = mine if shard is None else mine[shard[1] :: shard[0]]
-        streams = []
-        primary = codes[PRIMARY]
-        for artist in sorted(set(primary[mine].tolist())):
-            keep = mine[primary[mine] == artist]
-            stream = tf.data.Dataset.from_tensor_slices(keep.astype(np.int64)).repeat()
-            streams.append(stream.shuffle(len(keep), seed=seed + artist))
-        index = tf.data.Dataset.sample_from_datasets(streams, seed=seed)
+        index = balanced_stream(codes[PRIMARY], seed=seed, shard=shard)
     else:
         index = index_stream(len(rows), shuffle=shuffle, seed=seed, pad_to=pad_to, shard=shard)
         if repeat:
@@ -264,17 +256,34 @@ def make_dataset(
             num_parallel_calls=tf.data.AUTOTUNE,
         ).batch(batch_size, drop_remainder=drop_remainder)
     else:  # one numpy gather per batch from the RAM array or the memmap file
-
-        def gather(index):
-            images = tf.numpy_function(
-                lambda i: pixels[np.maximum(i, 0)], [index], tf.uint8, stateful=False
-            )
-            return tf.ensure_shape(images, (None, *image_size, 3)), index
-
         ds = index.batch(batch_size, drop_remainder=drop_remainder)
-        ds = ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(_gather_from(pixels, image_size), num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.map(batch_targets(labels, codes, augmenter), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def balanced_stream(classes: np.ndarray, *, seed: int, shard) -> tf.data.Dataset:
+    """Row indices with every class (e.g. artist id per row) equally likely: one repeated,
+    fully shuffled stream per class, sampled uniformly; infinite. `shard` as in make_dataset
+    (here the rows themselves are sharded)."""
+    mine = np.arange(len(classes))
+    mine = mine if shard is None else mine[shard[1] :: shard[0]]
+    streams = []
+    for value in sorted(set(classes[mine].tolist())):
+        keep = mine[classes[mine] == value]
+        stream = tf.data.Dataset.from_tensor_slices(keep.astype(np.int64)).repeat()
+        streams.append(stream.shuffle(len(keep), seed=seed + value))
+    return tf.data.Dataset.sample_from_datasets(streams, seed=seed)
+
+
+def _gather_from(pixels: np.ndarray, image_size):
+    """Batched row indices -> (uint8 pixels (B, H, W, 3) from the cache, the indices)."""
+
+    def gather(index):
+        images = tf.numpy_function(lambda i: pixels[np.maximum(i, 0)], [index], tf.uint8, stateful=False)
+        return tf.ensure_shape(images, (None, *image_size, 3)), index
+
+    return gather
 
 
 def steps_per_epoch(n_rows: int, batch_size: int) -> int:
