@@ -11,12 +11,12 @@ import pytest
 
 import zoo
 from tests.conftest import run_child, run_cli
+from zoo import registry
 from zoo.cli import UsageError
 from zoo.cli import run as cli_run
 from zoo.heads import DEFAULT_TASKS
-from zoo import registry
 from zoo.study import agreement, leaderboard
-from zoo.study.flops import count_flops
+from zoo.training.flops import count_flops
 
 
 def test_flops_exact_on_small_conv_model():

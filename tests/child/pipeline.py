@@ -44,8 +44,8 @@ def predict_equals_evaluate(src: str, out: str) -> dict:
 
     import zoo
     from data_tools.build import BuildOptions
-    from data_tools.ingest import ingest
     from data_tools.decode import load_image
+    from data_tools.ingest import ingest
     from data_tools.labels import LabelSpace
     from data_tools.pipeline import load_rows, make_dataset
     from zoo.inference import predict_files

@@ -97,7 +97,7 @@ def _intro(settings: dict, recipe, wall_s: float, rows: list[dict]) -> str:
             f"shared cores), so throughput is noisy. Wall time: {cells_s:.0f} s for the cells (sum of `wall_s`), "
             f"{wall_s:.0f} s for this invocation (with the agreement check; cells done earlier are skipped). "
             "`train_img_s`: after 2 warm-up batches; `infer_img_s`: test split after the first batch; "
-            "`gflops`: forward GFLOPs per image at this size (2 x MACs, zoo/study/flops.py); "
+            "`gflops`: forward GFLOPs per image at this size (2 x MACs, zoo/training/flops.py); "
             "`peak_rss_mb`: peak resident memory of the cell's process tree; sorted by artist top-1.")
 
 

@@ -20,7 +20,6 @@ from data_tools.labels import LabelSpace
 from recipes import Recipe
 from zoo.artist_model import ArtistModel
 from zoo.run_folder import RunFolder, RunState
-from zoo.study.flops import count_flops
 from zoo.training import evaluation, finetune, plots
 from zoo.training.callbacks import (
     DivergenceGuard,
@@ -30,6 +29,7 @@ from zoo.training.callbacks import (
     ThroughputMeter,
 )
 from zoo.training.distribute import Cluster, check_batch
+from zoo.training.flops import count_flops
 from zoo.training.losses import ScaledHuber
 from zoo.training.plan import Start, plan
 from zoo.training.timing import PhaseClock
