@@ -168,3 +168,48 @@ def test_file_carrying_code_is_refused(tmp_path):
     verdict = run_child("jax", "models:load_lambda_model", out=str(tmp_path))["verdict"]
     assert verdict != "loaded"
     assert "safe_mode" in verdict or "Lambda" in verdict
+
+
+class _TablePredictor:
+    """A Predictor in the sense of `zoo.inference`: `predict(images) -> {head: array}` (here a
+    fixed function of the pixels), whatever runs behind it."""
+
+    runtime = "table"
+
+    def predict(self, images):
+        import numpy as np
+
+        first = images[:, 0, 0, 0] > 127  # the image's class, written in its first pixel
+        onehot = np.stack([~first, first], axis=1).astype("float32")
+        return {"artist": onehot, "style": onehot[:, ::-1], "year": images[:, :1, 0, 1] * 0 + 1900.0,
+                "width": images[:, :1, 0, 2]}
+
+
+def test_metrics_loop_over_any_label_space(tmp_path):
+    import json
+
+    import numpy as np
+    import tensorflow as tf
+
+    from data_tools.labels import LabelSpace, Task
+    from zoo.training.evaluation import evaluate_into
+
+    space = LabelSpace((Task("artist", ("a", "b")), Task("style", ("s", "t")),
+                        Task("year", (), 1850.0, 100.0), Task("width", (), 0.0, 10.0)))
+    images = np.zeros((4, 2, 2, 3), "float32")
+    images[[1, 3], 0, 0, 0] = 255  # images 1 and 3 are class 1
+    images[:, 0, 0, 2] = [10, 20, 30, 40]
+    targets = {"artist": np.eye(2, dtype="float32")[[0, 1, 1, 1]], "style": np.eye(2, dtype="float32")[[1, 0, 1, 0]],
+               "year": np.array([[1900], [1910], [0], [1890]], "float32"),
+               "width": np.array([[10], [21], [30], [44]], "float32")}
+    weights = {"artist": np.ones(4, "float32"), "style": np.array([1, 1, 0, 1], "float32"),
+               "year": np.array([1, 1, 0, 1], "float32"), "width": np.ones(4, "float32")}
+    ds = tf.data.Dataset.from_tensor_slices((images, targets, weights)).batch(2)
+    metrics = evaluate_into(_TablePredictor(), ds, space, tmp_path, split="test", suffix="-test")
+    assert metrics["n_images"] == 4 and metrics["backend"] == "table"
+    assert metrics["artist_top1"] == 0.75 and metrics["artist_top5"] == 1.0
+    assert metrics["per_artist_accuracy"] == {"a": 1.0, "b": 2 / 3}
+    assert metrics["style_top1"] == 1.0  # the unlabelled third image does not count
+    assert metrics["year_mae"] == pytest.approx(20 / 3) and metrics["width_mae"] == pytest.approx(5 / 4)
+    assert json.loads((tmp_path / "metrics-test.json").read_text()) == metrics
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["confusion_matrix-test.png", "confusion_style-test.png"]
