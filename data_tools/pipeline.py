@@ -219,16 +219,7 @@ def make_dataset(
     """
     if balanced and not repeat:
         raise ValueError("balanced=True needs repeat=True (the balanced stream is infinite)")
-    augmenter = None
-    if callable(augment):
-        if mix is not None:
-            raise ValueError("mix cannot be combined with a callable augment; mix inside it")
-        augmenter = augment
-    elif augment != "none" or mix is not None:
-        # Imported here so a plain pipeline does not import keras (and fix its backend).
-        from data_tools.augment import make_augmenter
-
-        augmenter = make_augmenter(augment, mix=mix, seed=seed)
+    augmenter = _augmenter(augment, mix, seed)
     rows = load_rows(data_dir, split)
     if not rows:
         raise ValueError(f"no rows with split={split!r} in {Path(data_dir) / MANIFEST}")
@@ -260,6 +251,20 @@ def make_dataset(
         ds = ds.map(_gather_from(pixels, image_size), num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.map(batch_targets(labels, codes, augmenter), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _augmenter(augment, mix, seed: int):
+    """make_dataset's `augment`/`mix` as one `fn(images, targets, weights)`, or None."""
+    if callable(augment):
+        if mix is not None:
+            raise ValueError("mix cannot be combined with a callable augment; mix inside it")
+        return augment
+    if augment == "none" and mix is None:
+        return None
+    # Imported here so a plain pipeline does not import keras (and fix its backend).
+    from data_tools.augment import make_augmenter
+
+    return make_augmenter(augment, mix=mix, seed=seed)
 
 
 def balanced_stream(classes: np.ndarray, *, seed: int, shard) -> tf.data.Dataset:

@@ -56,7 +56,7 @@ class Recipe:
     freeze_epochs: int = knob(0, "first N epochs train the heads only (backbone frozen, BN inference)",
                               flag=True, at_least=0)
     backbone_lr_scale: float = knob(1.0, "backbone learning rate = lr x this", flag=True)
-    layer_decay: float = knob(1.0, "layer-wise LR decay (ViT, ConvNeXt), e.g. 0.65: lr x decay^(top - depth)",
+    layer_decay: float = knob(1.0, "layer-wise LR decay, e.g. 0.65: lr x decay^(top - depth) (each family's layer-depth rule)",
                               flag=True)
     early_stopping: int | None = knob(None, "patience in epochs; None = off")
     precision: str = knob("auto", "compute precision (default auto: mixed bf16 where the CPU/GPU/TPU has bf16 "
@@ -109,11 +109,6 @@ def flag_fields() -> tuple[dataclasses.Field, ...]:
     return tuple(f for f in dataclasses.fields(Recipe) if f.metadata["flag"])
 
 
-# Which recipe a model uses when no --recipe is given (by name prefix).
-FAMILY_DEFAULTS = {"resnet": "resnet", "efficientnet": "efficientnet", "vit": "vit",
-                   "convnext": "convnext"}
-
-
 def list_recipes() -> list[str]:
     """Sorted names of the recipe modules in this package."""
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
@@ -128,10 +123,3 @@ def load(name: str) -> Recipe:
         raise ValueError(f"unknown recipe {name!r}; {hint}valid: {', '.join(names)}")
     return importlib.import_module(f"recipes.{name}").RECIPE
 
-
-def default_for(model: str) -> str:
-    """The default recipe name for a model name (its family's)."""
-    for prefix, recipe in FAMILY_DEFAULTS.items():
-        if model.startswith(prefix):
-            return recipe
-    return "resnet"

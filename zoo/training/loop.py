@@ -102,8 +102,7 @@ def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int, prev
     """
     losses, metrics = {}, {}
     known = "mean_with_sample_weight"  # sum(weight * loss) / sum(weight), per head and batch
-    for name in model.output_names:
-        head = model.get_layer(name)
+    for name, head in model.heads.items():
         if head.is_regression:
             losses[name] = ScaledHuber(head.center, head.scale, reduction=known)
             metrics[name] = [keras.metrics.MeanAbsoluteError(name="mae")]
