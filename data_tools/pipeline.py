@@ -27,7 +27,6 @@ size; a loss built with reduction="mean_with_sample_weight" averages over known 
 
 import hashlib
 import math
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from data_tools.decode import decode_jpeg
+from data_tools.files import atomic_path
 from data_tools.labels import PRIMARY, LabelSpace
 from data_tools.manifest import MANIFEST, SPLITS, read_manifest
 
@@ -114,8 +114,17 @@ def pixel_cache(paths: list[str], image_size, target: str) -> np.ndarray:
     shape = (len(paths), *image_size, 3)
     if target and Path(target).is_file():
         return np.memmap(target, np.uint8, "r", shape=shape)
-    tmp = f"{target}.tmp-{os.getpid()}"
-    out = np.memmap(tmp, np.uint8, "w+", shape=shape) if target else np.empty(shape, np.uint8)
+    if not target:
+        return _fill(np.empty(shape, np.uint8), paths, image_size)
+    with atomic_path(target) as tmp:  # an interrupted fill is never reused
+        out = _fill(np.memmap(tmp, np.uint8, "w+", shape=shape), paths, image_size)
+        out.flush()
+        del out
+    return np.memmap(target, np.uint8, "r", shape=shape)
+
+
+def _fill(out: np.ndarray, paths: list[str], image_size) -> np.ndarray:
+    """Decode `paths` in parallel (tf.data) into `out` (n, H, W, 3) uint8; returns `out`."""
     ds = tf.data.Dataset.from_tensor_slices(paths)
     ds = ds.map(lambda p: decode_image(p, image_size), num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(FILL_BATCH).prefetch(2)
@@ -126,12 +135,7 @@ def pixel_cache(paths: list[str], image_size, target: str) -> np.ndarray:
             out[done : done + len(batch)] = batch
             done += len(batch)
             bar.update(task, completed=done)
-    if not target:
-        return out
-    out.flush()
-    del out
-    os.replace(tmp, target)
-    return np.memmap(target, np.uint8, "r", shape=shape)
+    return out
 
 
 def batch_targets(labels: LabelSpace, codes: dict[str, np.ndarray], augmenter=None):

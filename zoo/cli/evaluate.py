@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+from data_tools.manifest import SPLITS
+
 NEEDS_BACKEND = True
 MODEL_ARG = "model_file"
 
@@ -10,7 +12,7 @@ MODEL_ARG = "model_file"
 def add_arguments(p) -> None:
     p.add_argument("model_file", help="a saved zoo model (.keras) or an exported artifact")
     p.add_argument("--data", required=True)
-    p.add_argument("--split", default="test", choices=["train", "val", "test"])
+    p.add_argument("--split", default="test", choices=SPLITS)
     p.add_argument("--out", help="folder for metrics-SPLIT.json and confusion_matrix-SPLIT.png "
                    "(default: beside the model)")
     p.add_argument("--batch-size", type=int, default=32)

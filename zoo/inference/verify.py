@@ -6,7 +6,6 @@ artifact takes a batch of several images. Pass: max |delta| <= TOLERANCE in
 probabilities, and in regression outputs relative to their size.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +27,10 @@ def check_images(model_file, size, count: int = CHECK_IMAGES) -> tuple[np.ndarra
     from data_tools.decode import load_image
 
     try:
-        config = json.loads((Path(model_file).parent / "config.json").read_text())
         from data_tools.manifest import read_manifest
+        from zoo.run_folder import RunFolder
+
+        config = RunFolder(Path(model_file).parent).read_config()
 
         data_dir = Path(config["data"]["dir"])
         rows = sorted(read_manifest(data_dir), key=lambda r: r["split"] != "test")

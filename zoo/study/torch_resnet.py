@@ -13,6 +13,8 @@ written out below; `backbone_param_count()` equals Keras' count without the top
 import torch
 from torch import nn  # backend-edge: the reference model's layers
 
+from data_tools.labels import DEFAULT_SCALING
+
 # (filters, blocks, first stride) of ResNet50's four stages.
 STAGES = ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))
 BN_EPS = 1.001e-5  # keras.applications' BatchNormalization epsilon
@@ -65,13 +67,14 @@ def backbone_param_count(model: ResNet50) -> int:
 
 
 def loss_fn(outputs: dict, targets: dict, tasks: dict) -> torch.Tensor:
-    """The zoo's losses: cross-entropy per class head, Huber on the year / 100;
+    """The zoo's losses: cross-entropy per class head, Huber on the standardised year;
     weights 1 (artist), 0.5 (others), as the default recipe."""
     total = 0.0
     for name, kind in tasks.items():
         weight = 1.0 if name == "artist" else 0.5
         if kind == "regression":
-            loss = nn.functional.huber_loss(outputs[name] / 100, (targets[name] - 1850) / 100)
+            center, scale = DEFAULT_SCALING[name]
+            loss = nn.functional.huber_loss(outputs[name] / scale, (targets[name] - center) / scale)
         else:
             loss = nn.functional.cross_entropy(outputs[name], targets[name].argmax(-1))
         total = total + weight * loss
