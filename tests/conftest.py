@@ -2,14 +2,13 @@
 
 Keras fixes its backend at first import, so every test that needs a specific
 backend runs its code in a fresh subprocess: a function in tests/child/ through
-`run_child`. (`run_on_backend`, for `python -c` code strings, goes once no test uses it.)
+`run_child`.
 """
 
 import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -36,25 +35,6 @@ def backend_env(backend: str, **extra: str) -> dict:
     )
     env.update(extra)
     return env
-
-
-def run_on_backend(backend: str, code: str, timeout: float = 600, **env) -> dict:
-    """Run `code` under KERAS_BACKEND=backend in a subprocess.
-
-    The code must print one JSON object as its last stdout line; that object is returned.
-    A non-zero exit fails the test with the child's stderr.
-    """
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        env=backend_env(backend, **env),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"[{backend}] exit {proc.returncode}\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def run_child(backend: str, target: str, timeout: float = 600, env: dict | None = None, **kwargs):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import struct
@@ -88,3 +89,28 @@ def read_csv(path: Path) -> list[dict]:
 
     with open(path, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+MANIFEST_COLUMNS = ("image_id", "path", "artist", "year", "movement", "split", "sha1", "source")
+
+
+def write_dataset(folder, rows: list[dict], size=(48, 40)) -> None:
+    """Write `rows` (artist, year, movement, split) as a dataset folder: JPEGs + manifest.csv.
+
+    Each image is a flat colour that encodes its row number (red = 10 * i), so a test can
+    tell which row a decoded image came from.
+    """
+    (folder / "images").mkdir(parents=True)
+    full = []
+    for i, row in enumerate(rows):
+        pixels = np.zeros((size[1], size[0], 3), np.uint8)
+        pixels[..., 0], pixels[..., 1], pixels[..., 2] = 10 * i, 128, 255 - 10 * i
+        path = f"images/{i:03d}.jpg"
+        Image.fromarray(pixels).save(folder / path, quality=95)
+        full.append(
+            {"image_id": f"im{i}", "path": path, "sha1": f"{i:040x}", "source": "test", **row}
+        )
+    with open(folder / "manifest.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=MANIFEST_COLUMNS)
+        writer.writeheader()
+        writer.writerows(full)

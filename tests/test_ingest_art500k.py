@@ -42,12 +42,14 @@ def label_row(artist, path, date="", movement="", style="", swap=False, sep="|")
     return sep.join(values[name] for name in HEAD)
 
 
-def make_art500k(root: Path) -> tuple[Path, Path]:
-    """An Art500k folder plus a subset zip; returns (folder, zip)."""
-    ds = root / "art500k"
-    img = ds / "img"
-    m, d, h = "Artists1/Claude Monet", "Artists1/Albrecht Dürer", "Artists1/葛飾北斎"
-    files = {
+M_DIR, D_DIR, H_DIR = "Artists1/Claude Monet", "Artists1/Albrecht Dürer", "Artists1/葛飾北斎"
+G_DIR = "Artists2/Vincent van Gogh"  # only in the subset zip
+
+
+def image_files() -> dict[str, bytes]:
+    """The folder's img/ tree: relative path -> file bytes, defects included."""
+    m, d, h = M_DIR, D_DIR, H_DIR
+    return {
         f"{m}/Seerosen##m1.jpg": image_bytes(1),
         "Art Movement/Impressionism/Seerosen##m1.jpg": image_bytes(2),  # same id, 2nd folder
         "Artists2/Claude Monet/Garden##m2.jpg": image_bytes(3),  # listed under Artists1
@@ -72,11 +74,13 @@ def make_art500k(root: Path) -> tuple[Path, Path]:
         **{f"Artists1/Zoe Minor/Z{i}##z{i}.jpg": image_bytes(40 + i) for i in (1, 2, 3)},
         "Artists1/Nobody/Anon##u1.jpg": image_bytes(51),
     }
-    for rel, data in files.items():
-        write(img / rel, data)
+
+
+def label_rows() -> list[str]:
+    """label_list.csv's lines, in order (line 28 has no image path anywhere)."""
+    m, d, h, g = M_DIR, D_DIR, H_DIR, G_DIR
     imp, ren, post = "Impressionism", "Northern Renaissance", "Post-Impressionism"
-    g = "Artists2/Vincent van Gogh"
-    rows = [
+    return [
         label_row(MONET, f"{m}/Seerosen##m1.jpg", "1916", imp),
         label_row(MONET, "img/Art Movement/Impressionism/Seerosen##m1.jpg", "1916", imp),
         label_row(MONET, f"{m}/Garden##m2.jpg", "June 1890", imp),
@@ -104,14 +108,21 @@ def make_art500k(root: Path) -> tuple[Path, Path]:
         label_row("", "Artists1/Nobody/Anon##u1.jpg", "1650"),
         label_row(MONET, "n/a", "1900", imp),  # line 28: no image path anywhere
     ]
-    write(ds / "label_list.csv", ("\n".join(rows) + "\n").encode("utf-8"))
+
+
+def make_art500k(root: Path) -> tuple[Path, Path]:
+    """An Art500k folder plus a subset zip; returns (folder, zip)."""
+    ds = root / "art500k"
+    for rel, data in image_files().items():
+        write(ds / "img" / rel, data)
+    write(ds / "label_list.csv", ("\n".join(label_rows()) + "\n").encode("utf-8"))
     write(ds / "head_info.csv", (repr(HEAD) + "\n").encode("utf-8"))
     archive = write_zip(
         root / "subset2.zip",
         {
-            f"img/{g}/Sunflowers##v1.jpg": image_bytes(61),
-            f"img/{g}/Irises##v2.jpg": image_bytes(62),
-            f"img/{g}/Stars##v3.jpg": image_bytes(63),
+            f"img/{G_DIR}/Sunflowers##v1.jpg": image_bytes(61),
+            f"img/{G_DIR}/Irises##v2.jpg": image_bytes(62),
+            f"img/{G_DIR}/Stars##v3.jpg": image_bytes(63),
             "../evil.jpg": image_bytes(64),
             "/abs.jpg": image_bytes(65),
         },

@@ -21,30 +21,7 @@ from data_tools.pipeline import (
     steps_per_epoch,
 )
 from tests.conftest import run_child
-
-COLUMNS = ("image_id", "path", "artist", "year", "movement", "split", "sha1", "source")
-
-
-def write_dataset(folder, rows: list[dict], size=(48, 40)) -> None:
-    """Write `rows` (artist, year, movement, split) as a dataset folder: JPEGs + manifest.csv.
-
-    Each image is a flat colour that encodes its row number (red = 10 * i), so a test can
-    tell which row a decoded image came from.
-    """
-    (folder / "images").mkdir(parents=True)
-    full = []
-    for i, row in enumerate(rows):
-        pixels = np.zeros((size[1], size[0], 3), np.uint8)
-        pixels[..., 0], pixels[..., 1], pixels[..., 2] = 10 * i, 128, 255 - 10 * i
-        path = f"images/{i:03d}.jpg"
-        Image.fromarray(pixels).save(folder / path, quality=95)
-        full.append(
-            {"image_id": f"im{i}", "path": path, "sha1": f"{i:040x}", "source": "test", **row}
-        )
-    with open(folder / "manifest.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(full)
+from tests.fixtures_data import MANIFEST_COLUMNS, write_dataset
 
 
 def row(artist, split="train", year="", movement=""):
@@ -131,7 +108,7 @@ def test_load_rows_and_counts(data_dir):
 def test_load_rows_errors(tmp_path):
     with pytest.raises(ValueError, match="no manifest.csv"):
         load_rows(tmp_path)
-    (tmp_path / "manifest.csv").write_text(",".join(COLUMNS) + "\n")
+    (tmp_path / "manifest.csv").write_text(",".join(MANIFEST_COLUMNS) + "\n")
     with pytest.raises(ValueError, match="no rows"):
         load_rows(tmp_path)
     write_dataset(tmp_path / "ds", ROWS[:2])
@@ -276,7 +253,7 @@ def write_many(folder, n: int) -> None:
     """n train rows of one artist pair, all on one small JPEG, row i with year 1000 + i."""
     write_dataset(folder, [row("a"), row("b")])
     with open(folder / "manifest.csv", "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=MANIFEST_COLUMNS)
         for i in range(n):
             writer.writerow({"image_id": f"m{i}", "path": "images/000.jpg", "artist": "ab"[i % 2],
                              "year": 1000 + i, "movement": "", "split": "train",
