@@ -56,13 +56,3 @@ class TaskHead(layers.Layer):
             "scale": self.scale,
         }
 
-
-def multitask_head(features, label_space, *, dropout: float = 0.2) -> dict:
-    """Attach one `TaskHead` per task of `label_space` (a `data_tools.labels.LabelSpace`) to
-    `features` (a `(batch, dim)` KerasTensor), after a "head_dropout" layer when `dropout`.
-
-    Returns a dict task name -> output tensor, ready for `keras.Model(inputs, outputs)`
-    (`zoo.ArtistModel` builds the same head around a backbone).
-    """
-    x = layers.Dropout(dropout, name="head_dropout")(features) if dropout else features
-    return {t.name: TaskHead(t.classes, t.center, t.scale, name=t.name)(x) for t in label_space.tasks}

@@ -122,7 +122,7 @@ class RunFolder:
         if not self.state_path.exists():
             return None
         data = json.loads(self.state_path.read_text())
-        return RunState(data["epoch"], data["checkpoint"], data["best"], data.get("history", []),
+        return RunState(data["epoch"], data["checkpoint"], data.get("best", float("inf")), data.get("history", []),
                         data.get("plateau"))
 
     def write_state(self, state: RunState) -> None:

@@ -7,13 +7,12 @@ def perturbed_loss(model_file: str, out: str) -> dict:
     import keras
 
     import zoo
-    from zoo.factory import all_layers
     from zoo.study import agreement
 
     keras.config.set_floatx("float64")
     keras.config.set_dtype_policy("float64")
     model = zoo.load_model(model_file, compile=False)
-    conv = next(layer for layer in all_layers(model) if isinstance(layer, keras.layers.Conv2D))
+    conv = next(layer for layer in model.backbone._flatten_layers() if isinstance(layer, keras.layers.Conv2D))
     conv.kernel.assign(conv.kernel * 1.01)
     model.save(f"{out}/model.keras")
     agreement.loss_step(out, "compare_quick")

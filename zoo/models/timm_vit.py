@@ -53,7 +53,7 @@ def _read_torch(path: Path) -> dict:
     # Edge: pickled torch state dicts can only be opened by torch itself, so torch is
     # imported here and nowhere else in the zoo (.safetensors needs no torch).
     try:
-        import torch
+        import torch  # backend-edge: only torch reads a pickled torch state dict
     except ImportError:
         raise ValueError(
             f"{path}: reading {path.suffix} files needs torch; use a .safetensors file"

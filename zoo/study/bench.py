@@ -43,18 +43,16 @@ NATIVE_MODELS = ("resnet50",)
 
 
 def _build(model_name: str, impl: str, size: int):
-    """The zoo model, or the keras.applications backbone + the zoo's multi-task head."""
-    import keras
-
+    """The zoo model, or the keras.applications backbone (no zoo preprocessing) with the
+    zoo's heads."""
     import zoo
     from data_tools.labels import LabelSpace
-    from zoo.heads import multitask_head
 
     if impl == "zoo":
         return zoo.build(model_name, input_shape=(size, size, 3))
     app = registry.get(model_name).application
     net = app(include_top=False, weights=None, input_shape=(size, size, 3), pooling="avg")
-    return keras.Model(net.input, multitask_head(net.output, LabelSpace.from_tasks(DEFAULT_TASKS)))
+    return zoo.ArtistModel(net, LabelSpace.from_tasks(DEFAULT_TASKS), name=model_name)
 
 
 def _timed(step, n: int) -> list[float]:

@@ -69,7 +69,7 @@ def _initialize_processes(coordinator: str, num_processes: int, process_id: int)
     # multi-process training on CPU needs (GPUs/TPUs bring their own). The global
     # seed that Keras would agree on here is set by `train()` on every process.
     # The CPU option must be set before JAX starts, so no platform check first.
-    import jax
+    import jax  # backend-edge: JAX's CPU collectives and shutdown timeout, not in keras.distribution
 
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
