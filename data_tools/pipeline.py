@@ -229,32 +229,31 @@ def make_dataset(
         raise ValueError(f"no rows with split={split!r} in {Path(data_dir) / MANIFEST}")
     image_size = (int(image_size[0]), int(image_size[1]))
     codes = encode_rows(rows, labels)
-    rel_paths = [r["path"] for r in rows]
-    identity = [f"{r['path']}\t{r['sha1']}" for r in rows]
-    target = cache_target(cache, data_dir, split, image_size, identity)
-    pixels = (
-        None
-        if target is None
-        else pixel_cache([str(Path(data_dir) / p) for p in rel_paths], image_size, target)
-    )
-
+    files = [str(Path(data_dir) / r["path"]) for r in rows]
+    target = cache_target(cache, data_dir, split, image_size, [f"{r['path']}\t{r['sha1']}" for r in rows])
+    pixels = None if target is None else pixel_cache(files, image_size, target)
     if balanced:
         index = balanced_stream(codes[PRIMARY], seed=seed, shard=shard)
     else:
         index = index_stream(len(rows), shuffle=shuffle, seed=seed, pad_to=pad_to, shard=shard)
-        if repeat:
-            index = index.repeat()
-    if pixels is None:  # decode each epoch, in parallel, in the shuffled order
-        files = tf.constant([str(Path(data_dir) / p) for p in rel_paths])
-        ds = index.map(
+        index = index.repeat() if repeat else index
+    ds = _pixel_batches(index, files, pixels, image_size, batch_size, drop_remainder)
+    ds = ds.map(batch_targets(labels, codes, augmenter), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _pixel_batches(index, files: list[str], pixels, image_size, batch_size: int, drop_remainder: bool):
+    """Batches `(images, row index)` from a stream of row indices: decoded from `files` each
+    epoch (in parallel, in the stream's order), or gathered from the `pixels` cache."""
+    if pixels is None:
+        files = tf.constant(files)
+        return index.map(
             lambda i: (decode_image(tf.gather(files, tf.maximum(i, 0)), image_size), i),
             num_parallel_calls=tf.data.AUTOTUNE,
         ).batch(batch_size, drop_remainder=drop_remainder)
-    else:  # one numpy gather per batch from the RAM array or the memmap file
-        ds = index.batch(batch_size, drop_remainder=drop_remainder)
-        ds = ds.map(_gather_from(pixels, image_size), num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.map(batch_targets(labels, codes, augmenter), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    # one numpy gather per batch from the RAM array or the memmap file
+    ds = index.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.map(_gather_from(pixels, image_size), num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _augmenter(augment, mix, seed: int):
