@@ -61,3 +61,65 @@ def test_registry_table_matches_the_family_modules():
     got = run_child("torch", "registry:registered_names")
     assert got["registered"] == got["listed"]
     assert got["vits"] == ["vit_base16", "vit_large16", "vit_small16", "vit_tiny16"]
+
+
+def test_bare_command_and_help_list_every_command():
+    """Issue 23: `python -m zoo` and `--help` name the launcher and list all the commands."""
+    from zoo.cli import COMMANDS
+
+    for argv in ([], ["--help"]):
+        got = run_child("jax", "startup:zoo_command", argv=argv)
+        assert got["code"] == 0 and got["heavy"] == [], got
+        assert got["stdout"].startswith("usage: python -m zoo"), got["stdout"]
+        assert "`python -m zoo COMMAND ...`" in got["stdout"]
+        listed = {line.split()[0] for line in got["stdout"].splitlines() if line.startswith("    ")}
+        assert listed >= set(COMMANDS) and len(COMMANDS) == 13, got["stdout"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["evaluate", "missing.keras", "--data", "/nope"], "missing.keras: no such model file"),
+    (["evaluate", "MODEL", "--data", "/does-not-exist"], "--data /does-not-exist: no manifest.csv"),
+    (["embed", "MODEL", "--data", "/does-not-exist", "--out", "e.npz"], "no manifest.csv"),
+    (["predict", "missing.keras", "x.jpg"], "missing.keras: no such model file"),
+    (["explain", "missing.keras", "x.jpg", "--out", "heat"], "missing.keras: no such model file"),
+    (["similar", "missing.npz", "x.jpg"], "missing.npz: no such file"),
+    (["train", "--image-size", "7"], "resnet50: image size 7x7 not accepted; needs sides >= 32"),
+    (["train", "--model", "vit_tiny16", "--image-size", "40"], "divisible by 16"),
+    (["train", "--data", "/does-not-exist"], "--data /does-not-exist: no such folder"),
+])
+def test_mistakes_answer_before_any_backend_loads(argv, message, tmp_path):
+    """Issue 23: one `error:` line, exit 2, nothing announced, and no keras/backend imported."""
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"never opened")
+    argv = [str(model) if a == "MODEL" else a for a in argv]
+    got = run_child("jax", "cli_errors:zoo_mistake", argv=argv)
+    assert got["code"] == 2 and got["stdout"] == "", got
+    assert got["stderr"].count("\n") == 1 and got["stderr"].startswith("error: ") and message in got["stderr"], got
+    assert got["heavy"] == [], got
+
+
+@pytest.mark.parametrize("command", ["predict", "explain"])
+def test_missing_images_are_reported_per_file_without_loading_the_model(command, tmp_path):
+    """The per-file rule (README "Use a trained model"): `error: FILE: why` on stderr for each
+    file (predict: also its JSON line), exit 1; with no image left, no model loads."""
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"never opened")
+    images = [str(tmp_path / "a.jpg"), str(tmp_path / "b.png")]
+    extra = ["--out", str(tmp_path / "heat")] if command == "explain" else []
+    got = run_child("jax", "cli_errors:zoo_mistake", argv=[command, str(model), *images, *extra])
+    assert got["code"] == 1 and got["heavy"] == [], got
+    assert got["stderr"].splitlines() == [f"error: {image}: no such file" for image in images], got
+    if command == "predict":
+        lines = [json.loads(line) for line in got["stdout"].splitlines()]
+        assert lines == [{"image": image, "error": "no such file"} for image in images]
+    else:
+        assert got["stdout"] == ""
+
+
+def test_input_rules_match_the_registered_specs():
+    """`registry.INPUT_RULES` (keras-free size checks) agrees with every family's specs."""
+    from zoo import registry
+
+    for name in registry.list_models():
+        spec = registry.get(name)
+        assert registry.input_rule(name) == (spec.min_size, spec.patch_size), name

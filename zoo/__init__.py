@@ -22,7 +22,7 @@ _LAZY = {
     "TaskHead": "zoo.heads",
     "backbone": "zoo.factory",
     "build": "zoo.factory",
-    "check_input_shape": "zoo.factory",
+    "check_input_shape": "zoo.registry",
     "load_model": "zoo.factory",
     "list_models": "zoo.registry",
 }

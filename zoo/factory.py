@@ -9,21 +9,7 @@ from zoo import registry
 from zoo.artist_model import ArtistModel, adopt
 from zoo.heads import DEFAULT_TASKS
 from zoo.layers.preprocessing import make_preprocessing
-
-
-def check_input_shape(name: str, input_shape) -> tuple[int, int, int]:
-    """Return `input_shape` as a tuple, or raise ValueError saying what `name` accepts."""
-    spec = registry.get(name)
-    shape = tuple(input_shape)
-    if len(shape) != 3 or shape[2] != 3 or not all(isinstance(s, int) for s in shape):
-        raise ValueError(f"{name}: input_shape must be (height, width, 3), got {shape}")
-    height, width, _ = shape
-    if min(height, width) < spec.min_size or height % spec.patch_size or width % spec.patch_size:
-        need = f"sides >= {spec.min_size}"
-        if spec.patch_size > 1:
-            need += f" and divisible by {spec.patch_size}"
-        raise ValueError(f"{name}: image size {height}x{width} not accepted; needs {need}")
-    return shape
+from zoo.registry import check_input_shape
 
 
 def _check_weights(weights):

@@ -100,6 +100,36 @@ def list_models(family: str | None = None) -> list[str]:
     return sorted(names)
 
 
+# Family -> (min_size, patch_size) where it differs from BackboneSpec's defaults, so that
+# `check_input_shape` answers without importing keras (tests/test_cli.py checks the specs).
+INPUT_RULES: dict[str, tuple[int, int]] = {"vit": (16, 16)}
+
+
+def input_rule(name: str) -> tuple[int, int]:
+    """(min_size, patch_size) of `name` without importing keras; ValueError for an unknown name."""
+    if name in _REGISTRY:
+        return _REGISTRY[name].min_size, _REGISTRY[name].patch_size
+    family = next((f for fams in BUILT_IN.values() for f, ns in fams.items() if name in ns), None)
+    if family is None:
+        get(name)  # raises, naming the closest names
+    return INPUT_RULES.get(family, (BackboneSpec.min_size, BackboneSpec.patch_size))
+
+
+def check_input_shape(name: str, input_shape) -> tuple[int, int, int]:
+    """Return `input_shape` as a tuple, or raise ValueError saying what `name` accepts."""
+    min_size, patch_size = input_rule(name)
+    shape = tuple(input_shape)
+    if len(shape) != 3 or shape[2] != 3 or not all(isinstance(s, int) for s in shape):
+        raise ValueError(f"{name}: input_shape must be (height, width, 3), got {shape}")
+    height, width, _ = shape
+    if min(height, width) < min_size or height % patch_size or width % patch_size:
+        need = f"sides >= {min_size}"
+        if patch_size > 1:
+            need += f" and divisible by {patch_size}"
+        raise ValueError(f"{name}: image size {height}x{width} not accepted; needs {need}")
+    return shape
+
+
 def get(name: str) -> BackboneSpec:
     """The spec for `name` (importing its family module); an unknown name raises ValueError
     suggesting the closest ones."""

@@ -5,9 +5,12 @@ the model's task heads, `KerasPredictor.embed`, so any zoo model works) and
 `write_index` stores them; `Index` loads the file and ranks works by cosine similarity.
 
 FILE (.npz): `ids`, `paths`, `artists` (N,) str; `features` (N, D) float32; `model` (the
-absolute path of the .keras file); `input_size` (2,) int.
+.keras file's path relative to the .npz file's folder, so the run folder may move; files
+of older versions hold an absolute path); `input_size` (2,) int. `Index.model` resolves it,
+falling back to a `model.keras` beside the .npz.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -47,7 +50,20 @@ def write_index(out, rows: list[dict], features: np.ndarray, model_file, input_s
     with atomic_path(out) as tmp:
         np.savez(tmp, ids=np.array([r["image_id"] for r in rows]), paths=np.array([r["path"] for r in rows]),
                  artists=np.array([r["artist"] for r in rows]), features=features,
-                 model=np.array(str(Path(model_file).resolve())), input_size=np.array(input_size))
+                 model=np.array(os.path.relpath(Path(model_file).resolve(), out.resolve().parent)),
+                 input_size=np.array(input_size))
+
+
+def model_of(index_path, stored: str) -> Path:
+    """The .keras file of the embeddings file `index_path` whose `model` entry is `stored`:
+    `stored` (relative to the file's folder, or absolute) if it exists, else a `model.keras`
+    beside the file, else `stored` resolved (the caller says it is gone)."""
+    folder = Path(index_path).resolve().parent
+    recorded = folder / stored  # an absolute `stored` stays itself
+    if recorded.is_file():
+        return recorded
+    neighbour = folder / "model.keras"
+    return neighbour if neighbour.is_file() else recorded
 
 
 class Index:
@@ -59,7 +75,7 @@ class Index:
             with np.load(path, allow_pickle=False) as f:
                 self.ids, self.paths, self.artists = (f[k].astype(str) for k in ("ids", "paths", "artists"))
                 self.features = f["features"].astype(np.float32)
-                self.model = str(f["model"])
+                self.model = str(model_of(path, str(f["model"])))
                 self.input_size = tuple(int(v) for v in f["input_size"])
         except (OSError, KeyError, ValueError) as exc:
             raise ValueError(f"{path}: not an embeddings file from `zoo embed` ({exc})".splitlines()[0]) from None

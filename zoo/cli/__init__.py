@@ -3,21 +3,27 @@
 Each command module in this package has a docstring whose first line is its
 help, `add_arguments(parser)` and `run(args) -> exit code`, and imports nothing
 heavy at module level, so `--help` and argument mistakes answer without loading
-a backend. `NEEDS_BACKEND = True` gives the command a `--backend` flag; the
+a backend. An optional `check(args)` checks arguments, paths and folders before
+any backend loads (raising UsageError; or returning an exit code when nothing is
+left to do). `NEEDS_BACKEND = True` gives the command a `--backend` flag; the
 backend is then chosen (`zoo.cli.backend`) before anything imports keras.
 
 User mistakes (unknown model/backend/recipe, missing data, bad sizes, unsafe
-files) print one `error: ...` line and exit 2; a diverged run exits 3.
+files) print one `error: ...` line and exit 2; a diverged run exits 3. A
+multi-file command (predict, explain, similar) keeps going past a file it cannot
+read, reports it as `error: FILE: why` on stderr (`file_failed`), and exits 1.
 """
 
 import importlib
 import os
 import sys
+from pathlib import Path
 
 from data_tools.usage import USAGE_ERROR, Parser, UsageError
 from zoo.cli.backend import DEFAULT_BACKEND, add_backend_flag, use_backend
 
-__all__ = ["COMMANDS", "Parser", "UsageError", "build_parser", "main"]
+__all__ = ["COMMANDS", "NO_FILE", "Parser", "UsageError", "build_parser", "file_failed", "main",
+           "missing_files", "need_data", "need_model"]
 
 # Command -> module in zoo.cli, in the order `--help` lists them.
 COMMANDS = {
@@ -42,6 +48,31 @@ def command_module(name: str):
     return importlib.import_module(f"zoo.cli.{COMMANDS[name]}")
 
 
+def need_model(path) -> None:
+    """UsageError unless `path` (a .keras file, an exported artifact or a SavedModel folder) exists."""
+    if not Path(path).exists():
+        raise UsageError(f"{path}: no such model file")
+
+
+def need_data(data) -> None:
+    """UsageError unless the dataset folder `data` has a manifest.csv."""
+    if not (Path(data) / "manifest.csv").is_file():
+        raise UsageError(f"--data {data}: no manifest.csv (make one with `python -m data_tools ingest` or `synth`)")
+
+
+NO_FILE = "no such file"
+
+
+def file_failed(path, why) -> None:
+    """Report one file a multi-file command could not use: `error: FILE: why` on stderr."""
+    print(f"error: {path}: {why}", file=sys.stderr, flush=True)
+
+
+def missing_files(paths) -> set[str]:
+    """The `paths` that are not files (reported as NO_FILE, checked before any model loads)."""
+    return {str(p) for p in paths if not Path(p).is_file()}
+
+
 def build_parser() -> Parser:
     """The whole argparse tree: one subparser per command, from its module."""
     parser = Parser(prog="python -m zoo", description=__doc__.splitlines()[0])
@@ -64,6 +95,9 @@ def run(argv: list[str]) -> int:
         return 0
     args = parser.parse_args(argv)
     module = command_module(args.command)
+    done = module.check(args) if hasattr(module, "check") else None
+    if done is not None:  # e.g. every image of a multi-file command is missing: no model loads
+        return int(done)
     if getattr(module, "NEEDS_BACKEND", False):
         use_backend(args, getattr(module, "MODEL_ARG", None))
     else:  # a later keras import in this process (a study's parent) follows the zoo's default

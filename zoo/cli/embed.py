@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from zoo.cli import need_data, need_model
+
 NEEDS_BACKEND = True
 MODEL_ARG = "model_file"
 
@@ -12,10 +14,16 @@ def add_arguments(p) -> None:
     p.add_argument("--out", required=True, help="embeddings file to write (.npz)")
 
 
+def check(args) -> None:
+    """The --out name, the model and the dataset, before the backend loads."""
+    if Path(args.out).suffix != ".npz":
+        raise ValueError(f"--out {args.out}: the embeddings file must end in .npz")
+    need_model(args.model_file)
+    need_data(args.data)
+
+
 def run(args) -> int:
     out = Path(args.out)
-    if out.suffix != ".npz":
-        raise ValueError(f"--out {out}: the embeddings file must end in .npz")
     from rich.progress import track
 
     from data_tools.manifest import read_manifest

@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 from data_tools.manifest import SPLITS
+from data_tools.usage import UsageError
+from zoo.cli import need_data, need_model
 
 NEEDS_BACKEND = True
 MODEL_ARG = "model_file"
@@ -16,6 +18,14 @@ def add_arguments(p) -> None:
     p.add_argument("--out", help="folder for metrics-SPLIT.json and confusion_matrix-SPLIT.png "
                    "(default: beside the model)")
     p.add_argument("--batch-size", type=int, default=32)
+
+
+def check(args) -> None:
+    """The model, the dataset and --batch-size, before the backend loads."""
+    need_model(args.model_file)
+    need_data(args.data)
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
 
 
 def run(args) -> int:

@@ -1,7 +1,8 @@
 """Heatmaps of what a model looked at (occlusion sensitivity, one PNG per image)."""
 
-import sys
 from pathlib import Path
+
+from zoo.cli import NO_FILE, file_failed, missing_files, need_model
 
 NEEDS_BACKEND = True
 MODEL_ARG = "model_file"
@@ -13,6 +14,18 @@ def add_arguments(p) -> None:
     p.add_argument("--out", required=True, help="folder for one PNG per image")
     p.add_argument("--task", default="artist", help="classification head to explain (artist|movement)")
     p.add_argument("--target", help="class to explain (default: the top-1 class)")
+
+
+def check(args):
+    """The model before the backend loads; with no image file at all, report each one and
+    end (exit 1) without loading the model."""
+    need_model(args.model_file)
+    args.missing = missing_files(args.images)
+    if len(args.missing) < len(set(args.images)):
+        return None
+    for image in args.images:
+        file_failed(image, NO_FILE)
+    return 1
 
 
 def run(args) -> int:
@@ -31,9 +44,11 @@ def run(args) -> int:
     failures = 0
     for image in track(args.images, description="explain", transient=True, disable=len(args.images) < 3):
         try:
+            if image in args.missing:
+                raise BadImage(NO_FILE)
             pixels = load_image(image, predictor.image_size)
         except BadImage as exc:
-            print(f"error: {image}: {exc}", file=sys.stderr)
+            file_failed(image, exc)
             failures += 1
             continue
         explanation = explain_pixels(predictor, pixels, task=args.task, target=args.target)

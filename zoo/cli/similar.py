@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+from zoo.cli import NO_FILE, file_failed
+
 NEEDS_BACKEND = True
 
 
@@ -13,18 +15,34 @@ def add_arguments(p) -> None:
     p.add_argument("--json", action="store_true", help="one JSON line per work instead of a table")
 
 
-def run(args) -> int:
+def check(args):
+    """-k, the embeddings file and its model before the backend loads (`args.index`); a
+    missing query image is a per-file problem (`zoo.cli.file_failed`, exit 1)."""
     if args.k < 1:
         raise ValueError(f"-k must be >= 1, got {args.k}")
     from zoo.similar import Index
 
-    index = Index(args.embeddings)
-    if not Path(index.model).is_file():
-        raise ValueError(f"{args.embeddings}: its model {index.model} is gone; run `zoo embed` again")
-    from data_tools.decode import load_image
+    if not Path(args.embeddings).is_file():
+        raise ValueError(f"{args.embeddings}: no such file; make it with `zoo embed`")
+    args.index = Index(args.embeddings)
+    if not Path(args.index.model).is_file():
+        raise ValueError(f"{args.embeddings}: its model {args.index.model} is gone; run `zoo embed` again")
+    if not Path(args.image).is_file():
+        file_failed(args.image, NO_FILE)
+        return 1
+    return None
+
+
+def run(args) -> int:
+    from data_tools.decode import BadImage, load_image
     from zoo.inference.predictor import open_predictor
 
-    pixels = load_image(args.image, index.input_size)  # BadImage: one line via zoo.cli
+    index = args.index
+    try:
+        pixels = load_image(args.image, index.input_size)
+    except BadImage as exc:
+        file_failed(args.image, exc)
+        return 1
     results = index.closest(open_predictor(index.model).embed(pixels[None])[0], args.k)
     if args.json:
         for r in results:

@@ -55,9 +55,24 @@ def _resolve_recipe(args):
     from zoo import registry
 
     if args.model:
-        registry.get(args.model)  # unknown name -> error with the closest names
+        registry.input_rule(args.model)  # unknown name -> error with the closest names
     name = args.recipe or ("quickstart" if not args.data else registry.get(args.model or "resnet50").default_recipe)
     return name, recipes.load(name).replace(**_recipe_flags(args))  # a bad value: ValueError (Recipe)
+
+
+def check(args) -> None:
+    """Before the backend loads and before the run is announced: --resume's --out; for a
+    new run the recipe with its flags (values, the model's input size) and --data."""
+    if args.resume and not args.out:
+        raise UsageError("--resume needs --out RUN (the run folder to continue)")
+    if args.resume:
+        return
+    from zoo.registry import check_input_shape
+
+    if args.data and not Path(args.data).is_dir():
+        raise UsageError(f"--data {args.data}: no such folder")
+    recipe = _resolve_recipe(args)[1]  # with --data and no --recipe: the family's (imports keras)
+    check_input_shape(recipe.model, (recipe.image_size, recipe.image_size, 3))
 
 
 def run(args) -> int:
@@ -66,8 +81,6 @@ def run(args) -> int:
 
     cluster = distribute.setup(args.backend, args.distribute, args.coordinator,
                                args.num_processes, args.process_id)
-    if args.resume and not args.out:
-        raise UsageError("--resume needs --out RUN (the run folder to continue)")
     folder = RunFolder(args.out) if args.out else None
     plan = args.resume and folder.resume_plan(flags=_recipe_flags(args), recipe_name=args.recipe,
                                               data=args.data, seed=args.seed, backend=args.backend)
