@@ -77,11 +77,11 @@ def test_bare_command_and_help_list_every_command():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["evaluate", "missing.keras", "--data", "/nope"], "missing.keras: no such model file"),
+    (["evaluate", "missing.keras", "--data", "/nope"], "model file not found: missing.keras"),
     (["evaluate", "MODEL", "--data", "/does-not-exist"], "--data /does-not-exist: no manifest.csv"),
     (["embed", "MODEL", "--data", "/does-not-exist", "--out", "e.npz"], "no manifest.csv"),
-    (["predict", "missing.keras", "x.jpg"], "missing.keras: no such model file"),
-    (["explain", "missing.keras", "x.jpg", "--out", "heat"], "missing.keras: no such model file"),
+    (["predict", "missing.keras", "x.jpg"], "model file not found: missing.keras"),
+    (["explain", "missing.keras", "x.jpg", "--out", "heat"], "model file not found: missing.keras"),
     (["similar", "missing.npz", "x.jpg"], "missing.npz: no such file"),
     (["train", "--image-size", "7"], "resnet50: image size 7x7 not accepted; needs sides >= 32"),
     (["train", "--model", "vit_tiny16", "--image-size", "40"], "divisible by 16"),

@@ -51,13 +51,13 @@ def command_module(name: str):
 def need_model(path) -> None:
     """UsageError unless `path` (a .keras file, an exported artifact or a SavedModel folder) exists."""
     if not Path(path).exists():
-        raise UsageError(f"{path}: no such model file")
+        raise UsageError(f"model file not found: {path}")
 
 
 def need_data(data) -> None:
     """UsageError unless the dataset folder `data` has a manifest.csv."""
     if not (Path(data) / "manifest.csv").is_file():
-        raise UsageError(f"--data {data}: no manifest.csv (make one with `python -m data_tools ingest` or `synth`)")
+        raise UsageError(f"--data {data}: no manifest.csv (not a dataset folder, or an unfinished one)")
 
 
 NO_FILE = "no such file"
