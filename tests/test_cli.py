@@ -4,11 +4,13 @@ names need no keras."""
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
 import recipes
 from tests.conftest import run_child
+from tests.test_explain import texture_model  # noqa: F401  (the shared session fixture)
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["list"], ["train", "--help"], ["compare", "--help"]])
@@ -99,21 +101,25 @@ def test_mistakes_answer_before_any_backend_loads(argv, message, tmp_path):
 
 
 @pytest.mark.parametrize("command", ["predict", "explain"])
-def test_missing_images_are_reported_per_file_without_loading_the_model(command, tmp_path):
-    """The per-file rule (README "Use a trained model"): `error: FILE: why` on stderr for each
-    file (predict: also its JSON line), exit 1; with no image left, no model loads."""
-    model = tmp_path / "model.keras"
-    model.write_bytes(b"never opened")
-    images = [str(tmp_path / "a.jpg"), str(tmp_path / "b.png")]
+def test_missing_images_are_reported_per_file(command, texture_model, tmp_path):  # noqa: F811
+    """The per-file rule (README "Training"): each file it cannot read as `error: FILE: why`
+    on stderr (predict: also its JSON line, in order), the others done, exit 1."""
+    good = str(sorted((texture_model.parent / "data" / "images" / "checks").glob("*.png"))[0])
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    images = [str(tmp_path / "a.jpg"), good, str(broken)]
     extra = ["--out", str(tmp_path / "heat")] if command == "explain" else []
-    got = run_child("jax", "cli_errors:zoo_mistake", argv=[command, str(model), *images, *extra])
-    assert got["code"] == 1 and got["heavy"] == [], got
-    assert got["stderr"].splitlines() == [f"error: {image}: no such file" for image in images], got
+    got = run_child("jax", "cli_errors:zoo_mistake", argv=[command, str(texture_model), *images, *extra])
+    assert got["code"] == 1, got
+    errors = got["stderr"].splitlines()
+    assert errors[0] == f"error: {images[0]}: no such file" and len(errors) == 2, got
+    assert errors[1].startswith(f"error: {broken}: cannot read image"), got
     if command == "predict":
         lines = [json.loads(line) for line in got["stdout"].splitlines()]
-        assert lines == [{"image": image, "error": "no such file"} for image in images]
+        assert [line["image"] for line in lines] == images and "artists" in lines[1]
+        assert lines[0]["error"] == "no such file" and "cannot read image" in lines[2]["error"]
     else:
-        assert got["stdout"] == ""
+        assert [p.name for p in (tmp_path / "heat").glob("*.png")] == [f"{Path(good).stem}.png"], got
 
 
 def test_input_rules_match_the_registered_specs():

@@ -15,18 +15,13 @@ def add_arguments(p) -> None:
     p.add_argument("--top-k", type=int, default=5)
 
 
-def check(args):
-    """Before the backend: --top-k and the model; with no image file at all, report each
-    one and end (exit 1) without loading the model."""
+def check(args) -> None:
+    """Before the backend: --top-k, the model file, which images are missing. The model still
+    loads when every image is missing: a model it refuses (exit 2) comes before file problems."""
     if args.top_k < 1:
         raise UsageError(f"--top-k must be >= 1, got {args.top_k}")
     need_model(args.model_file)
     args.missing = missing_files(args.images)
-    if len(args.missing) < len(set(args.images)):
-        return None
-    for image in args.images:
-        _report({"image": image, "error": NO_FILE})
-    return 1
 
 
 def _report(line: dict) -> None:
