@@ -47,6 +47,7 @@ from rich.table import Table
 from data_tools import images, neardup
 from data_tools.images import Rejected
 from data_tools.manifest import DataError, write_manifest, write_rejected
+from data_tools.plural import plural
 from data_tools.split import assign_exact, assign_splits
 
 INCOMING = ".incoming"
@@ -239,8 +240,9 @@ def _select_artists(rows: list[dict], rejected: list, opts: BuildOptions) -> lis
     if beyond:
         dropped = sum(counts[a] for a in beyond)
         print(
-            f"notice: kept the {opts.top_artists} artists with most images; {len(beyond)} "
-            f"more artists ({dropped} images) dropped (--top-artists 0 keeps all)",
+            f"notice: kept the {plural(opts.top_artists, 'artist')} with most images; "
+            f"{plural(len(beyond), 'more artist')} ({plural(dropped, 'image')}) dropped "
+            "(--top-artists 0 keeps all)",
             file=sys.stderr,
         )
     kept = []
@@ -272,7 +274,7 @@ def summary_table(result: BuildResult, title: str) -> Table:
     table = Table(title=title)
     table.add_column("outcome")
     table.add_column("files", justify="right")
-    table.add_row(f"kept ({result.artists} artists)", str(result.kept), style="green")
+    table.add_row(f"kept ({plural(result.artists, 'artist')})", str(result.kept), style="green")
     for reason, n in sorted(result.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
         table.add_row(f"rejected: {reason}", str(n))
     table.add_row("total", str(result.kept + sum(result.reasons.values())), style="bold")

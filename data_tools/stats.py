@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from data_tools.manifest import SPLITS, manifest_hash, read_manifest, read_rejected
+from data_tools.plural import plural
 
 IMBALANCE_RATIO = 3.0
 BAR_WIDTH = 40
@@ -22,7 +23,7 @@ def dataset_warnings(rows: list[dict]) -> list[str]:
     if counts[big] > IMBALANCE_RATIO * counts[small]:
         ratio = counts[big] / counts[small]
         out.append(
-            f"imbalance: {big!r} has {counts[big]} images, {small!r} only {counts[small]} "
+            f"imbalance: {big!r} has {plural(counts[big], 'image')}, {small!r} only {counts[small]} "
             f"({ratio:.1f}x)"
         )
     present = {(r["artist"], r["split"]) for r in rows}
@@ -39,8 +40,10 @@ def print_stats(directory: str | Path, console: Console | None = None) -> list[s
     rows = read_manifest(directory)
     rejected = read_rejected(directory)
     console.print(
-        f"[bold]{directory}[/]: {len(rows)} images, {len({r['artist'] for r in rows})} artists, "
-        f"{len(rejected)} rejected; manifest sha256 {manifest_hash(directory)[:16]}"
+        f"[bold]{directory}[/]: {plural(len(rows), 'image')}, "
+        f"{plural(len({r['artist'] for r in rows}), 'artist')}, {len(rejected)} rejected; "
+        f"manifest sha256 {manifest_hash(directory)}",  # in full, as config.json records it
+        soft_wrap=True,
     )
     console.print(_artist_table(rows))
     console.print(_movement_table(rows))
@@ -51,8 +54,8 @@ def print_stats(directory: str | Path, console: Console | None = None) -> list[s
     if copies:
         groups = len({r.get("duplicate_of") for r in copies})
         console.print(
-            f"near-duplicate groups: {groups}, one image kept of each, {len(copies)} copies "
-            "rejected (rejected.csv: duplicate_of)"
+            f"near-duplicate groups: {groups}, one image kept of each, "
+            f"{plural(len(copies), 'copy', 'copies')} rejected (rejected.csv: duplicate_of)"
         )
     warnings = dataset_warnings(rows)
     for line in warnings:

@@ -343,3 +343,23 @@ def test_cli_errors_are_one_line(tmp_path, args, message):
 def test_package_import_is_light():
     got = run_child("jax", "data:light_imports")
     assert [got["same_max_pixels"], got["tensorflow"], got["keras"]] == [True, False, False], got
+
+
+def test_stats_prints_the_full_manifest_hash_and_counts_in_words(tmp_path):
+    write_manifest(tmp_path, manifest_rows({"A": (3, 1, 1), "B": (1, 0, 0)}))
+    console = Console(file=io.StringIO(), width=60)
+    print_stats(tmp_path, console)
+    out = console.file.getvalue()
+    assert manifest_hash(tmp_path) in out  # all 64 hex digits, as config.json records them
+    assert "6 images, 2 artists" in out
+
+
+def test_counts_are_pluralised():
+    from data_tools.build import BuildResult, summary_table
+    from data_tools.plural import plural
+
+    assert [plural(1, "epoch"), plural(2, "epoch"), plural(0.5, "epoch"), plural(1, "copy", "copies"),
+            plural(3, "copy", "copies")] == ["1 epoch", "2 epochs", "0.5 epochs", "1 copy", "3 copies"]
+    console = Console(file=io.StringIO(), width=80)
+    console.print(summary_table(BuildResult(kept=3, artists=1), "t"))
+    assert "kept (1 artist)" in console.file.getvalue()

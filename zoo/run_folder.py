@@ -1,7 +1,8 @@
 """The run folder: every file a training run writes, and what `--resume` may change.
 
     RUN/config.json                  recipe, backend, seed, data (dir, manifest sha256), labels,
-                                     versions, precision, and the `resumed` record
+                                     versions, precision, bn_momentum_used (the BatchNorm momentum
+                                     the recipe's, e.g. "auto", gave), and the `resumed` record
     RUN/checkpoints/epoch_NNNN.keras the last finished epoch: model + optimizer state
     RUN/checkpoints/best.weights.npz the best epoch's weights (`model.get_weights()`, no optimizer)
     RUN/checkpoints/state.json       the commit point: epoch, checkpoint name, best, history, plateau
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from data_tools.files import atomic_path, write_atomic
 from data_tools.labels import PRIMARY
+from data_tools.plural import plural
 from recipes import Recipe
 
 RESUMABLE = ("epochs",)  # the recipe fields a resumed run may change
@@ -241,7 +243,8 @@ class RunFolder:
         state = self.read_state()
         done = state.epoch if state else 0
         if recipe.epochs < done:
-            raise ValueError(f"--epochs {recipe.epochs}: run {self.path} has already trained {done} epochs")
+            raise ValueError(f"--epochs {recipe.epochs}: run {self.path} has already trained "
+                             f"{plural(done, 'epoch')}")
         return ResumePlan(recipe, data_dir, config["seed"], done, self.is_finished(recipe.epochs))
 
     def resumed_config(self, recipe: Recipe, at_epoch: int) -> dict:

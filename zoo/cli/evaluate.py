@@ -42,6 +42,6 @@ def run(args) -> int:
     # "backend": the Keras backend that ran the model, or the artifact's runtime
     metrics = evaluate_into(predictor, ds, labels, out, split=args.split, suffix=f"-{args.split}",
                             extra={"backend": getattr(predictor, "backend", predictor.runtime)})
-    print_metrics(metrics, title=f"{args.split} metrics of {args.model_file}")
+    print_metrics(metrics, title=f"{args.split} metrics", source=args.model_file)
     print(json.dumps(metrics))
     return 0

@@ -4,6 +4,7 @@ import sys
 import time
 from pathlib import Path
 
+from data_tools.plural import plural
 from data_tools.usage import UsageError
 
 NEEDS_BACKEND = True
@@ -85,7 +86,7 @@ def run(args) -> int:
     plan = args.resume and folder.resume_plan(flags=_recipe_flags(args), recipe_name=args.recipe,
                                               data=args.data, seed=args.seed, backend=args.backend)
     if plan and plan.finished:
-        print(f"run {args.out} is finished ({plan.epochs_done} epochs, test metrics in "
+        print(f"run {args.out} is finished ({plural(plan.epochs_done, 'epoch')}, test metrics in "
               f"{folder.metrics_path()}); pass --epochs N > {plan.epochs_done} to train longer")
         return 0
     if plan:
@@ -105,7 +106,7 @@ def run(args) -> int:
     from zoo.training.report import print_metrics
 
     print(f"{'resuming' if plan else 'recipe ' + name}: {recipe.model} on {args.backend}, {recipe.image_size}px, batch "
-          f"{recipe.batch_size}, {recipe.epochs} epochs, data {data_dir} -> {out}", flush=True)
+          f"{recipe.batch_size}, {plural(recipe.epochs, 'epoch')}, data {data_dir} -> {out}", flush=True)
     try:
         result = train(recipe, backend=args.backend, data_dir=data_dir, run_dir=out,
                        resume=args.resume, seed=args.seed or 0, cluster=cluster)
@@ -120,5 +121,5 @@ def run(args) -> int:
         print(f"error: {oom.advice(out, recipe.batch_size, recipe.accumulate)}", file=sys.stderr)
         return 3
     if cluster.is_chief:
-        print_metrics(result.metrics, title=f"test metrics ({result.run_dir}, {result.wall_s:.0f} s)")
+        print_metrics(result.metrics, title=f"test metrics ({result.wall_s:.0f} s)", source=result.run_dir)
     return 0

@@ -8,6 +8,8 @@ everything lands in `--out`, and a rerun there resumes.
 
 from types import SimpleNamespace
 
+from data_tools.plural import plural
+
 NEEDS_BACKEND = True
 
 # Flags that must be >= 1.
@@ -38,7 +40,8 @@ def _print_summary(summary: dict, margin: float) -> None:
     from rich.table import Table
 
     table = Table(title=f"transfer-check: {summary['target_artists']} new artists, "
-                        f"{summary['target_train_per_artist']} training images each, {summary['epochs']} epochs "
+                        f"{summary['target_train_per_artist']} training images each, "
+                        f"{plural(summary['epochs'], 'epoch')} "
                         f"(pretrained backbone: {summary['pretrain_top1']:.3f} on its own test split)")
     for column in ("target set", "fine-tuned top-1", "from scratch top-1", "gain"):
         table.add_column(column, justify="left" if column == "target set" else "right")

@@ -23,6 +23,7 @@ from rich.progress import (
 )
 
 from data_tools.files import write_atomic
+from data_tools.plural import plural
 from data_tools.usage import UsageError
 from zoo.run_folder import RunFolder
 from zoo.study import agreement, leaderboard
@@ -139,8 +140,8 @@ def run(args) -> int:
     leaderboard.write_markdown(rows, out / "leaderboard.md", agreement=report,
                                intro=_intro(settings, recipe, wall, rows))
     leaderboard.plot(rows, out / "leaderboard.png",
-                     title=f"compare ({args.budget}, {recipe.image_size} px, {recipe.epochs} epoch(s))")
-    console.print(leaderboard.rich_table(rows, title=f"leaderboard ({out}/leaderboard.csv)"))
+                     title=f"compare ({args.budget}, {recipe.image_size} px, {plural(recipe.epochs, 'epoch')})")
+    console.print(leaderboard.rich_table(rows, title="leaderboard", source=out / "leaderboard.csv"))
     failed = [f"{r['model']}/{r['backend']}" for r in rows if r["status"] != "ok"]
     if report is not None:
         console.print(agreement_line(report))

@@ -6,6 +6,7 @@ from pathlib import Path
 from rich.table import Table
 
 from data_tools.files import atomic_path
+from zoo.training.report import shown_path
 from zoo.training.timing import PHASES
 
 COLUMNS = ("model", "backend", "params", "gflops", "train_img_s", "infer_img_s", "artist_top1",
@@ -148,8 +149,10 @@ def plot(rows: list[dict], path: Path, *, title: str) -> None:
     plt.close(fig)
 
 
-def rich_table(rows: list[dict], title: str) -> Table:
-    table = Table(title=title)
+def rich_table(rows: list[dict], title: str, source=None) -> Table:
+    """The leaderboard as a rich table; `source` (the CSV) in the caption, relative to the
+    working directory (in the title a path wraps in its middle)."""
+    table = Table(title=title, caption=shown_path(source) if source is not None else None)
     for c in COLUMNS:
         table.add_column(_HEADER.get(c, c), justify="left" if c in ("model", "backend", "status") else "right")
     for row in rows:

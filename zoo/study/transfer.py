@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from data_tools.files import write_atomic
+from data_tools.plural import plural
 from zoo.run_folder import RunFolder
 from zoo.study.options import keep_settings
 
@@ -102,7 +103,7 @@ def _train_arm(run_dir: Path, data: Path, recipe, seed: int, backend: str) -> fl
 
     folder = RunFolder(run_dir)
     if not folder.metrics_path().is_file():
-        print(f"transfer-check: {run_dir.name} ({recipe.model}, {recipe.epochs} epochs, {data.name})", flush=True)
+        print(f"transfer-check: {run_dir.name} ({recipe.model}, {plural(recipe.epochs, 'epoch')}, {data.name})", flush=True)
         started = time.time()
         train(recipe, backend=backend, data_dir=data, run_dir=run_dir,
               resume=folder.holds_run(), seed=seed, verbose=0)

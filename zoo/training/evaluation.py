@@ -1,8 +1,9 @@
 """Metrics of a model on one split, computed from predictions (numpy; the same on every backend).
 
 Everything loops over the label space: classification tasks get `{task}_top1`, the
-primary task (`data_tools.labels.PRIMARY`, the artist) also `{task}_top5` and
-`per_{task}_accuracy`, regression tasks `{task}_mae` (in the task's units).
+primary task (`data_tools.labels.PRIMARY`, the artist) also `per_{task}_accuracy` and,
+with more than `TOP_K` classes (else it is always 1), `{task}_top5`; regression tasks
+`{task}_mae` (in the task's units).
 """
 
 import json
@@ -13,6 +14,8 @@ import numpy as np
 from data_tools.files import write_atomic
 from data_tools.labels import PRIMARY, LabelSpace
 from zoo.run_folder import RunFolder
+
+TOP_K = 5  # the primary task's top-k accuracy (metrics.json, and the training metric)
 
 
 def _predict(predictor, images) -> dict:
@@ -28,22 +31,28 @@ def collect_predictions(predictor, dataset):
 
     Returns four things: three dicts of numpy arrays keyed by head (predictions,
     targets, weights, each concatenated over batches: `(n, classes)`, `(n, 1)`
-    or `(n,)`), and inference images/s over full-size batches after the first
-    (None when there are none).
+    or `(n,)`), and inference images/s over the full-size batches after the first
+    (the first batch and a short last one carry compilation). A split without
+    such a batch (60 images at batch 32) times its first batch once more, compiled
+    by then; None only for an empty dataset.
     """
     preds, targets, weights = {}, {}, {}
-    seconds, timed = 0.0, 0
-    for i, (images, y, w) in enumerate(dataset.as_numpy_iterator()):
+    seconds, timed, first = 0.0, 0, None
+    for images, y, w in dataset.as_numpy_iterator():
         start = time.perf_counter()
         out = _predict(predictor, images)
-        if i == 0:
-            first_len = len(images)
-        elif len(images) == first_len:  # the first batch and a short last one compile
+        if first is None:
+            first = images
+        elif len(images) == len(first):
             seconds += time.perf_counter() - start
             timed += len(images)
         for store, batch in ((preds, out), (targets, y), (weights, w)):
             for key, value in batch.items():
                 store.setdefault(key, []).append(np.asarray(value))
+    if first is not None and not timed:
+        start = time.perf_counter()
+        _predict(predictor, first)
+        seconds, timed = time.perf_counter() - start, len(first)
     join = lambda d: {k: np.concatenate(v) for k, v in d.items()}  # noqa: E731
     return join(preds), join(targets), join(weights), (timed / seconds if seconds else None)
 
@@ -67,7 +76,7 @@ def compute_metrics(preds, targets, weights, label_space: LabelSpace) -> dict:
     """The report of one split, for the tasks of `label_space` that `preds` holds.
 
     Keys (today's names for the artist/movement/year tasks): `artist_top1`,
-    `artist_top5`, `movement_top1` (fractions 0-1, None when the split has no such
+    `artist_top5` (more than 5 artists), `movement_top1` (fractions 0-1, None when the split has no such
     labels), `year_mae` (years), `per_artist_accuracy` (artist name -> top-1), `n_images`.
     """
     metrics = {"n_images": int(len(next(iter(preds.values()))))}
@@ -81,7 +90,8 @@ def compute_metrics(preds, targets, weights, label_space: LabelSpace) -> dict:
             continue
         metrics[f"{task.name}_top1"] = _accuracy(pred, true, mask)
         if task.name == PRIMARY:
-            metrics[f"{task.name}_top5"] = _accuracy(pred, true, mask, k=5)
+            if len(task.classes) > TOP_K:
+                metrics[f"{task.name}_top{TOP_K}"] = _accuracy(pred, true, mask, k=TOP_K)
             metrics[f"per_{task.name}_accuracy"] = _per_class(pred, true, mask, task.classes)
     return metrics
 

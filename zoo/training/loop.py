@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 
 import zoo
-from data_tools.labels import LabelSpace
+from data_tools.labels import PRIMARY, LabelSpace
 from recipes import Recipe
 from zoo.artist_model import ArtistModel
 from zoo.run_folder import RunFolder, RunState
@@ -110,9 +110,9 @@ def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int, prev
             losses[name] = keras.losses.CategoricalCrossentropy(
                 label_smoothing=recipe.label_smoothing, reduction=known)
             metrics[name] = [keras.metrics.CategoricalAccuracy(name="top1")]
-            if name == "artist":  # k capped: torch's top-k fails when k > classes
-                k = min(5, len(head.class_names))
-                metrics[name].append(keras.metrics.TopKCategoricalAccuracy(k, name="top5"))
+            if name == PRIMARY and len(head.class_names) > evaluation.TOP_K:  # else always 1
+                metrics[name].append(keras.metrics.TopKCategoricalAccuracy(
+                    evaluation.TOP_K, name=f"top{evaluation.TOP_K}"))
     model.compile(
         optimizer=finetune.scaled_optimizer(make_optimizer(recipe, steps_per_epoch), recipe, model,
                                             previous=previous, resumed_at=resumed_at),
@@ -158,10 +158,12 @@ def train(recipe: Recipe, *, backend: str, data_dir, run_dir, resume: bool = Fal
         print(f"precision: {start.precision.policy} ({start.precision.reason})", flush=True)
     keras.utils.set_random_seed(seed)
     train_ds, val_ds, steps = _datasets(start, data_dir, cluster, seed, clock)
+    # The momentum given to BatchNorm layers (null: Keras' 0.99); the recipe keeps what was asked ("auto").
+    start.config.setdefault("bn_momentum_used", finetune.bn_momentum(recipe.bn_momentum, steps))
 
     with clock.timed("build"):
         model = _restore_model(folder, start.state, recipe, steps) if start.state else \
-            _new_model(recipe, start.labels, start.input_shape, steps)
+            _new_model(recipe, start.labels, start.input_shape, start.config["bn_momentum_used"], steps)
     if cluster.is_chief:
         folder.write_config(start.config)
     guard, meter = _fit_phases(model, start, train_ds, val_ds, steps, folder, cluster, clock,
@@ -257,13 +259,13 @@ def _callbacks(recipe, folder, checkpoints, state, val_monitor, chief, clock, li
     return guard, meter, [guard, meter, *extra, clock.callback()]
 
 
-def _new_model(recipe: Recipe, labels: LabelSpace, shape, steps: int) -> ArtistModel:
-    """`recipe.model` with heads for `labels`, from the recipe's weights, compiled; the
-    backbone frozen when the recipe starts with a frozen phase."""
+def _new_model(recipe: Recipe, labels: LabelSpace, shape, bn_momentum: float | None, steps: int) -> ArtistModel:
+    """`recipe.model` with heads for `labels`, from the recipe's weights, BatchNorm momentum
+    `bn_momentum` (None: Keras'), compiled; the backbone frozen when the recipe starts with a
+    frozen phase."""
     model = zoo.build(recipe.model, tasks=labels, input_shape=shape,
                       weights=finetune.build_weights(recipe.weights), dropout=recipe.dropout,
-                      image_filter=recipe.image_filter,
-                      bn_momentum=finetune.bn_momentum(recipe.bn_momentum, steps))
+                      image_filter=recipe.image_filter, bn_momentum=bn_momentum)
     if finetune.is_run_model(recipe.weights):
         finetune.load_run_weights(model, recipe.weights)
     finetune.freeze_backbone(model, finetune.freeze_epochs(recipe) > 0)
@@ -306,5 +308,5 @@ def finish(folder: RunFolder, data_dir, labels, recipe: Recipe, started: float, 
                                batch_size=recipe.batch_size)
         size_stats = {"params": int(model.count_params()), "gflops": count_flops(model) / 1e9}
         metrics = evaluation.evaluate_into(model, test_ds, labels, folder.path, split="test", extra=size_stats)
-        plots.plot_curves(state.history, folder.curves_path)
+        plots.plot_curves(state.history, folder.curves_path, heads=list(model.heads))
     return RunResult(folder.path, metrics, state.epoch, time.time() - started)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_tools.labels import LabelSpace
+from data_tools.plural import plural
 from recipes import Recipe
 from zoo.run_folder import RunFolder, RunState
 from zoo.training import precision
@@ -72,8 +73,9 @@ def fit_warmup(recipe: Recipe) -> Recipe:
     if recipe.schedule != "cosine" or recipe.warmup_epochs <= recipe.epochs / 2:
         return recipe
     warmup = recipe.epochs / 2
-    print(f"warning: {recipe.epochs} epoch(s) are too few for the recipe's {recipe.warmup_epochs:g} "
-          f"warm-up epochs; warm-up shortened to {warmup:g} so the peak lr {recipe.lr:g} is reached",
+    print(f"warning: {plural(recipe.epochs, 'epoch')} {'is' if recipe.epochs == 1 else 'are'} too few for "
+          f"the recipe's {plural(float(recipe.warmup_epochs), 'warm-up epoch')}; warm-up shortened to "
+          f"{warmup:g} so the peak lr {recipe.lr:g} is reached",
           file=sys.stderr, flush=True)
     return recipe.replace(warmup_epochs=warmup)
 

@@ -5,24 +5,43 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-# (title, history column) pairs; validation columns are the same with "val_".
-_PANELS = [("total loss", "loss"), ("artist top-1", "artist_top1"), ("year MAE (years)", "year_mae")]
+# (title, head, metric) of each panel; the loss is the total over heads. A validation
+# column is the training one with "val_".
+_PANELS = [("total loss", None, "loss"), ("artist top-1", "artist", "top1"),
+           ("year MAE (years)", "year", "mae")]
 
 
-def plot_curves(history: list[dict], path) -> None:
-    """Loss, artist accuracy and year error per epoch, train vs validation."""
+def history_column(head: str | None, metric: str, heads) -> str:
+    """The history column of `head`'s `metric`: `artist_top1`, or plain `top1` when the model
+    has that one head only (Keras names a single output's metrics without its name)."""
+    return metric if head is None or list(heads) == [head] else f"{head}_{metric}"
+
+
+def curves_figure(history: list[dict], heads):
+    """The figure of `plot_curves` (a matplotlib Figure, one panel per column the history has)."""
     epochs = [row["epoch"] for row in history]
-    panels = [(t, c) for t, c in _PANELS if any(c in row for row in history)]
+    panels = [(title, history_column(head, metric, heads)) for title, head, metric in _PANELS
+              if head is None or head in heads]
+    panels = [(t, c) for t, c in panels if any(c in row for row in history)]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False)
     for ax, (title, column) in zip(axes[0], panels, strict=True):
         for prefix, style in (("", "-o"), ("val_", "--s")):
             values = [row.get(prefix + column, np.nan) for row in history]
             ax.plot(epochs, values, style, ms=3, label="validation" if prefix else "train")
         ax.set(title=title, xlabel="epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
+    return fig
+
+
+def plot_curves(history: list[dict], path, heads) -> None:
+    """Loss, artist accuracy and year error per epoch (1-based, integer ticks), train vs
+    validation, of a model with output `heads` (names), as a PNG at `path`."""
+    fig = curves_figure(history, heads)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

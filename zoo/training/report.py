@@ -1,5 +1,8 @@
 """Printing a split's metrics (`zoo.training.evaluation.compute_metrics`) as a table."""
 
+import os
+from pathlib import Path
+
 from rich.console import Console
 from rich.table import Table
 
@@ -18,10 +21,21 @@ def _rows(metrics: dict):
         yield "images", str(metrics["n_images"])
 
 
-def print_metrics(metrics: dict, title: str) -> None:
+def shown_path(path) -> str:
+    """`path` as a user reads it: relative to the working directory when inside it, else as given."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return os.fspath(path)
+
+
+def print_metrics(metrics: dict, title: str, source=None, console: Console | None = None) -> None:
     """A rich table of the headline metrics (top-1/top-5 per classification task, MAE per
     regression task), then up to five weakest artists: those below the best artist's
-    accuracy (none when all are equal, e.g. all 1.000)."""
+    accuracy (none when all are equal, e.g. all 1.000). `source`, the run folder or model
+    file, follows on its own unwrapped line (`shown_path`): in the title, a path would wrap
+    in its middle at the table's width."""
     table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -32,4 +46,8 @@ def print_metrics(metrics: dict, title: str) -> None:
     weakest = sorted(((n, a) for n, a in per_artist.items() if a < top), key=lambda kv: kv[1])[:5]
     for name, acc in weakest:
         table.add_row(f"  weakest: {name}", f"{acc:.3f}")
-    Console().print(table)
+    console = console or Console()
+    console.print(table)
+    if source is not None:
+        kind = "run folder" if Path(source).is_dir() else "model"
+        console.print(f"{kind}: {shown_path(source)}", soft_wrap=True, highlight=False)
