@@ -1,7 +1,7 @@
 """Keras 3 multi-backend model zoo for artist recognition.
 
     import zoo
-    zoo.list_models()                      # ['efficientnet_b0', ..., 'vit_tiny16']
+    zoo.list_models()                      # ['convnext_base', ..., 'vit_tiny16']
     model = zoo.build("resnet152")         # dict outputs: artist, movement, year
     feats = zoo.backbone("vit_small16")    # pixels -> (batch, 384)
 
