@@ -3,7 +3,7 @@
 Formats and the backends that write them (Keras 3.15 and the `export` extra's packages):
 
     onnx            tensorflow (tf2onnx), torch (torch.onnx dynamo, see torch_onnx), jax (jax2onnx;
-                    ViT only: see JAX_ONNX_FAMILIES)
+                    not ResNet: see JAX_ONNX_REFUSED)
     tf_saved_model  tensorflow, jax (jax2tf)         torch needs torch_xla
     openvino        tensorflow                       jax: jax2tf's XlaCallModule is not
                                                      readable by OpenVINO; torch: jit.trace
@@ -46,11 +46,10 @@ EXPORTERS = {
     "litert": ("tensorflow",),
 }
 SUFFIX = {"onnx": ".onnx", "openvino": ".xml", "litert": ".tflite", "tf_saved_model": ""}
-# The families whose jax2onnx ONNX file ONNX Runtime runs and verifies (tests/test_export.py).
-# resnet: its MaxPool node is refused ("Unsupported pooling size"); efficientnet, efficientnetv2,
-# convnext: see JAX_ONNX_FAILS.
-JAX_ONNX_FAMILIES = ("vit",)
-JAX_ONNX_FAILS = {"resnet": "ONNX Runtime refuses its MaxPool node (\"Unsupported pooling size\")"}
+# Families whose jax2onnx file ONNX Runtime cannot run (the others verify: tests/test_export.py).
+# jax2onnx 0.17 writes Keras' max pooling (lax.reduce_window over NHWC) as a MaxPool with a 4-D
+# window, batch and channels included, on a 6-D input; ONNX Runtime takes at most 3 spatial dims.
+JAX_ONNX_REFUSED = {"resnet": 'ONNX Runtime refuses the MaxPool node it writes ("Unsupported pooling size")'}
 
 
 def model_family(model_file) -> str | None:
@@ -75,10 +74,9 @@ def check_request(fmt: str, out, backend: str, model_file=None) -> Path:
         raise ValueError(f"--format {fmt} cannot be exported from the {backend} backend with Keras' "
                          f"model.export here; use --backend {EXPORTERS[fmt][0]}")
     family = None if model_file is None else model_family(model_file)
-    if fmt == "onnx" and backend == "jax" and family is not None and family not in JAX_ONNX_FAMILIES:
-        why = JAX_ONNX_FAILS.get(family, "its file does not verify in ONNX Runtime")
+    if fmt == "onnx" and backend == "jax" and family in JAX_ONNX_REFUSED:
         raise ValueError(f"--format onnx of a {family} model cannot be exported from the jax backend "
-                         f"(jax2onnx: {why}); use --backend torch or --backend tensorflow")
+                         f"(jax2onnx: {JAX_ONNX_REFUSED[family]}); use --backend torch or --backend tensorflow")
     out = Path(out)
     if SUFFIX[fmt] and out.suffix != SUFFIX[fmt]:
         raise ValueError(f"--out {out}: the {fmt} artifact's name must end with {SUFFIX[fmt]}")
