@@ -2,8 +2,9 @@
 
 A mixed-precision ViT-Tiny at 32 px (built, saved in a run folder whose
 config.json names the tiny dataset, so verification runs on real images) is
-exported once per module on torch, the fastest ONNX path here; the other
-formats and backends are slow-marked.
+exported once per module on torch, the fastest ONNX path here, into a folder
+that does not exist yet; the other formats and backends, and one model of every
+family to ONNX from each backend that writes it, are slow-marked.
 """
 
 import json
@@ -15,6 +16,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT, backend_env, run_child, run_cli
+from zoo.inference.export import EXPORTERS, JAX_ONNX_REFUSED
+from zoo.registry import list_models
 
 ARTISTS = ["Ann", "Bea", "Cy", "Dee"]
 MOVEMENTS = ["Baroque", "Cubism", "Impressionism"]
@@ -33,8 +36,9 @@ def run_dir(tmp_path_factory, tiny_data):
 
 @pytest.fixture(scope="module")
 def onnx_export(run_dir):
-    """`python -m zoo export` to ONNX with the recorded backend (torch); returns the artifact path."""
-    out = run_dir / "model.onnx"
+    """`python -m zoo export` to ONNX with the recorded backend (torch), into a folder export
+    creates; returns the artifact path."""
+    out = run_dir / "qs" / "deeper" / "model.onnx"
     env = backend_env("torch")
     del env["KERAS_BACKEND"]  # the backend comes from the run folder's config.json
     proc = subprocess.run([sys.executable, "-m", "zoo", "export", str(run_dir / "model.keras"),
@@ -42,6 +46,9 @@ def onnx_export(run_dir):
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "verified by ONNX Runtime" in proc.stdout
+    # Mixed bfloat16: both comparisons are printed, each named (issue 23).
+    assert "vs float32 copy; artist " in proc.stdout, proc.stdout
+    assert "vs the model as trained (mixed_bfloat16)" in proc.stdout, proc.stdout
     return out
 
 
@@ -56,6 +63,33 @@ def test_onnx_export_is_verified_on_the_models_own_images(onnx_export, tiny_data
     assert str(tiny_data) in check["images"]  # real test images, not synthetic ones
     assert set(check["max_abs_diff"]) == {"artist", "movement", "year"}
     assert all(0 <= d <= 1e-4 for d in check["max_abs_diff"].values())
+    assert meta["source_model"] == "../../model.keras"  # relative to the artifact's folder
+
+
+def test_difference_to_the_model_as_trained_is_reported(onnx_export):
+    """The pass/fail check is against the float32 copy; the mixed-bf16 model users run differs
+    more, and that difference is in the sidecar too."""
+    from zoo.inference.sidecar import read_sidecar
+
+    check = read_sidecar(onnx_export)["verification"]
+    trained = check["as_trained"]
+    assert trained["dtype_policy"] == "mixed_bfloat16"
+    assert set(trained["max_abs_diff"]) == {"artist", "movement", "year"}
+    # bfloat16 rounding: far above the float32 copy's ~1e-7, well below a wrong model's
+    assert 1e-6 < trained["max_abs_diff"]["artist"] < 0.1
+    assert trained["max_abs_diff"]["artist"] > check["max_abs_diff"]["artist"]
+
+
+def test_paths_inside_the_current_folder_are_shown_relative(tmp_path, monkeypatch):
+    from zoo.inference.sidecar import relative_source, source_model
+    from zoo.inference.verify import shown
+
+    monkeypatch.chdir(tmp_path)
+    assert shown(tmp_path / "data" / "synthetic") == "data/synthetic"
+    assert shown("/") == "/"
+    side = relative_source("runs/a/model.keras", "exports/model.onnx")
+    assert side == "../runs/a/model.keras"
+    assert source_model("exports/model.onnx", {"source_model": side}).resolve() == tmp_path / "runs/a/model.keras"
 
 
 def test_sidecar_round_trip_and_onnx_metadata(onnx_export):
@@ -113,14 +147,14 @@ def test_onnx_predictor_outputs_and_wrong_size(onnx_export):
         predictor.predict(np.zeros((1, 64, 64, 3), np.float32))
 
 
-def test_tampered_artifact_fails_verification(onnx_export, tmp_path):
+def test_tampered_artifact_fails_verification(onnx_export):
     import onnx
     from onnx import numpy_helper
 
     from zoo.inference.sidecar import read_sidecar
     from zoo.inference.verify import VerificationError, verify
 
-    tampered = tmp_path / "tampered.onnx"
+    tampered = onnx_export.parent / "tampered.onnx"  # beside it: source_model is relative
     model = onnx.load(str(onnx_export))
     biggest = max(model.graph.initializer, key=lambda t: np.prod(t.dims))
     biggest.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(biggest) * 1.05, biggest.name))
@@ -139,6 +173,71 @@ def test_format_the_backend_cannot_write_names_one_that_can(run_dir):
     assert proc.returncode == 2 and len(err.splitlines()) == 1, err
     assert err.startswith("error: ") and "--backend tensorflow" in err and "litert" in err
     assert not (run_dir / "m.tflite").exists()
+
+
+@pytest.fixture(scope="module")
+def resnet_file(tmp_path_factory):
+    """A float32 resnet50 at 32 px with one artist head, saved on torch."""
+    path = tmp_path_factory.mktemp("resnet") / "model.keras"
+    run_child("torch", "export:save_model", path=str(path), name="resnet50", artists=ARTISTS)
+    return path
+
+
+def test_jax_onnx_of_a_family_that_does_not_verify_is_refused_up_front(resnet_file):
+    """jax2onnx writes ResNet's MaxPool with a 4-D window ONNX Runtime refuses (issue 23):
+    one error line naming the backends that work, before anything is written."""
+    out = resnet_file.parent / "new" / "model.onnx"
+    proc = run_cli(["-m", "zoo", "export", str(resnet_file), "--format", "onnx", "--out", str(out),
+                    "--backend", "jax"], backend="jax")
+    err = proc.stderr.strip()
+    assert proc.returncode == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith("error: ") and "resnet" in err and "--backend torch" in err
+    assert not out.parent.exists()
+
+
+def test_a_failed_export_removes_what_it_wrote(tmp_path):
+    """A converter or runtime failure leaves no partial artifact (model.onnx + model.onnx.data
+    + sidecar); other files in the folder, and a mismatching artifact, stay."""
+    from zoo.inference.export import removed_on_failure
+    from zoo.inference.verify import MismatchError, VerificationError
+
+    out = tmp_path / "model.onnx"
+    (tmp_path / "model.keras").write_text("kept")
+    with pytest.raises(VerificationError, match="cannot run"), removed_on_failure(out):
+        out.write_bytes(b"graph")
+        (tmp_path / "model.onnx.data").write_bytes(b"weights")
+        (tmp_path / "model.onnx.zoo.json").write_text("{}")
+        raise VerificationError("ONNX Runtime cannot run it")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
+    with pytest.raises(MismatchError), removed_on_failure(out):
+        out.write_bytes(b"graph")
+        raise MismatchError("differs")
+    assert out.is_file()
+
+
+FAMILY_MODELS = ("resnet50", "efficientnet_b0", "efficientnetv2_b0", "convnext_tiny", "vit_tiny16")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", EXPORTERS["onnx"])
+@pytest.mark.parametrize("name", FAMILY_MODELS)
+def test_every_family_exports_to_onnx_from_every_backend_offered(tmp_path, name, backend):
+    """One model per family (smallest size, 32 px) from each backend that writes ONNX: verified,
+    or (jax, a family jax2onnx cannot write) refused with one line before writing."""
+    from zoo.inference.sidecar import read_sidecar
+
+    model = tmp_path / "model.keras"
+    run_child(backend, "export:save_model", path=str(model), name=name, artists=ARTISTS)
+    out = tmp_path / "out" / "model.onnx"
+    proc = run_cli(["-m", "zoo", "export", str(model), "--format", "onnx", "--out", str(out),
+                    "--backend", backend], backend=backend)
+    if backend == "jax" and any(name in list_models(family) for family in JAX_ONNX_REFUSED):
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert not out.parent.exists()
+        return
+    assert proc.returncode == 0, proc.stderr
+    check = read_sidecar(out)["verification"]
+    assert check["passed"] and all(0 <= d <= 1e-4 for d in check["max_abs_diff"].values())
 
 
 @pytest.mark.slow

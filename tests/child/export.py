@@ -12,3 +12,11 @@ def save_vit_tiny(path: str, artists: list, movements: list) -> dict:
                       tasks={"artist": artists, "movement": movements, "year": "regression"})
     model.save(path)
     return {}
+
+
+def save_model(path: str, name: str, artists: list) -> dict:
+    """Save a float32 `name` backbone at 32 px with one artist head to `path`."""
+    import zoo
+
+    zoo.build(name, input_shape=(32, 32, 3), tasks={"artist": artists}).save(path)
+    return {}

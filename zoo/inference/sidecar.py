@@ -4,14 +4,16 @@ Written as `<artifact>.zoo.json` beside a file artifact, `<artifact>/zoo.json` i
 SavedModel folder, and for ONNX also inside the model (`metadata_props` key "zoo", so a
 lone `.onnx` still describes itself). Keys:
 
-    format, backend, source_model, keras_version, model_name, input_size [H, W],
+    format, backend, source_model (relative to the artifact's folder), keras_version, model_name, input_size [H, W],
     input {name, layout, dtype, range}, batch (null = any size, else the fixed size),
     outputs (head names in the artifact's output order), trained_precision,
     tasks {name: {kind: "classification", class_names} | {kind: "regression", center, scale}},
-    verification {runtime, images, max_abs_diff {head: float}, tolerance, passed}
+    verification {runtime, images, max_abs_diff {head: float}, tolerance, passed,
+                  as_trained {dtype_policy, max_abs_diff {head: float}} (null for a float32 model)}
 """
 
 import json
+import os
 from pathlib import Path
 
 from data_tools.files import write_atomic
@@ -54,6 +56,22 @@ def write_sidecar(artifact, meta: dict) -> Path:
     if Path(artifact).suffix == ".onnx":
         _write_onnx_metadata(Path(artifact), meta)
     return side
+
+
+def relative_source(model_file, artifact) -> str:
+    """The sidecar's `source_model`: `model_file` relative to the artifact's folder, so a
+    moved or copied project keeps the link (absolute when on another drive)."""
+    target, base = Path(model_file).resolve(), Path(artifact).resolve().parent
+    try:
+        return os.path.relpath(target, base)
+    except ValueError:  # another drive (Windows)
+        return str(target)
+
+
+def source_model(artifact, meta: dict) -> Path:
+    """The `.keras` file `artifact` (the artifact's path) was exported from: `source_model`
+    resolved against the artifact's folder (an absolute one, as older sidecars store, is kept)."""
+    return Path(artifact).parent / meta["source_model"]
 
 
 def tasks_json(label_space: LabelSpace) -> dict:
