@@ -127,6 +127,7 @@ def test_relative_difference_flags_a_disagreeing_backend():
     assert agreement.relative_difference(losses, "eval_loss") == 0
 
 
+@pytest.mark.slow  # ~45 s of training steps; keeps the default suite within 13 min (make test-all runs it)
 def test_bench_writes_json_and_table(tmp_path):
     out = tmp_path / "bench.json"
     proc = run_cli(["-m", "zoo", "bench", "--models", "efficientnet_b0", "--backends", "torch",

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from data_tools.usage import USAGE_ERROR, Parser, UsageError
-from zoo.cli.backend import DEFAULT_BACKEND, add_backend_flag, use_backend
+from zoo.cli.backend import DEFAULT_BACKEND, add_backend_flag, pick_backend, use_backend
 
 __all__ = ["COMMANDS", "NO_FILE", "Parser", "UsageError", "build_parser", "file_failed", "main",
            "missing_files", "need_data", "need_model"]
@@ -95,10 +95,13 @@ def run(argv: list[str]) -> int:
         return 0
     args = parser.parse_args(argv)
     module = command_module(args.command)
+    needs_backend = getattr(module, "NEEDS_BACKEND", False)
+    if needs_backend:  # chosen (an environment variable, no import) before a check may load keras
+        pick_backend(args, getattr(module, "MODEL_ARG", None))
     done = module.check(args) if hasattr(module, "check") else None
     if done is not None:  # e.g. every image of a multi-file command is missing: no model loads
         return int(done)
-    if getattr(module, "NEEDS_BACKEND", False):
+    if needs_backend:
         use_backend(args, getattr(module, "MODEL_ARG", None))
     else:  # a later keras import in this process (a study's parent) follows the zoo's default
         os.environ.setdefault("KERAS_BACKEND", DEFAULT_BACKEND)

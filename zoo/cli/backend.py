@@ -42,14 +42,22 @@ def choose(args, model_arg: str | None) -> str:
     return (recorded_backend(run_dir) if run_dir else None) or DEFAULT_BACKEND
 
 
-def use_backend(args, model_arg: str | None = None) -> str:
-    """Set KERAS_BACKEND for `args` (sets `args.backend`), then quiet TensorFlow's start-up
-    logs; UsageError for an unknown name or a process whose keras already runs another."""
+def pick_backend(args, model_arg: str | None = None) -> str:
+    """Choose the backend for `args` and set KERAS_BACKEND (and `args.backend`) without
+    importing anything; UsageError for an unknown name."""
     name = choose(args, model_arg)
     if name not in BACKENDS:
         raise UsageError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}")
     if "keras" not in sys.modules:
         os.environ["KERAS_BACKEND"] = name
+    args.backend = name
+    return name
+
+
+def use_backend(args, model_arg: str | None = None) -> str:
+    """`pick_backend`, then quiet TensorFlow's start-up logs and load keras; UsageError for an
+    unknown name or a process whose keras already runs another backend."""
+    name = pick_backend(args, model_arg)
     from data_tools.startup import quiet_native_logs
 
     quiet_native_logs()
@@ -59,5 +67,4 @@ def use_backend(args, model_arg: str | None = None) -> str:
         raise UsageError(f"keras already runs on {keras.backend.backend()!r} in this Python process; "
                          f"pass --backend {keras.backend.backend()} or start a new process with "
                          f"KERAS_BACKEND={name}")
-    args.backend = name
     return name

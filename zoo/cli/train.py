@@ -72,7 +72,11 @@ def check(args) -> None:
 
     if args.data and not Path(args.data).is_dir():
         raise UsageError(f"--data {args.data}: no such folder")
-    recipe = _resolve_recipe(args)[1]  # with --data and no --recipe: the family's (imports keras)
+    if args.data and not args.recipe:  # the family's recipe: its registry entry imports keras
+        from data_tools.startup import quiet_native_logs
+
+        quiet_native_logs()
+    recipe = _resolve_recipe(args)[1]
     check_input_shape(recipe.model, (recipe.image_size, recipe.image_size, 3))
 
 
