@@ -8,11 +8,6 @@ from data_tools.plural import plural
 from data_tools.usage import UsageError
 
 NEEDS_BACKEND = True
-# Recipe fields with a `train` flag of the same name: each may be omitted with --resume
-# (its value comes from config.json); given, it must agree.
-RECIPE_FLAGS = ("model", "epochs", "image_size", "batch_size", "lr", "augment", "mix",
-                "image_filter", "weights", "precision", "accumulate", "dropout",
-                "freeze_epochs", "backbone_lr_scale", "layer_decay")
 
 
 def add_recipe_flags(p) -> None:
