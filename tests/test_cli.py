@@ -101,6 +101,28 @@ def test_mistakes_answer_before_any_backend_loads(argv, message, tmp_path):
 
 
 @pytest.mark.parametrize("command", ["predict", "explain"])
+def test_only_missing_images_answer_before_any_backend_loads(command, tmp_path):
+    """Issue 23: `predict MODEL missing.jpg` reports the file (the per-file rule, exit 1)
+    without loading a backend or the model; a model file carrying code is still refused
+    first (exit 2), read from the zip without keras."""
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"never opened")
+    extra = ["--out", str(tmp_path / "heat")] if command == "explain" else []
+    images = [str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg")]
+    got = run_child("jax", "cli_errors:zoo_mistake", argv=[command, str(model), *images, *extra])
+    assert got["code"] == 1 and got["heavy"] == [], got
+    assert got["stderr"].splitlines() == [f"error: {image}: no such file" for image in images], got
+    if command == "predict":
+        assert [json.loads(line) for line in got["stdout"].splitlines()] == [
+            {"image": image, "error": "no such file"} for image in images]
+    lambda_file = tmp_path / "lambda.keras"
+    run_child("torch", "training:save_lambda_model", path=str(lambda_file))
+    got = run_child("jax", "cli_errors:zoo_mistake", argv=[command, str(lambda_file), *images, *extra])
+    assert got["code"] == 2 and got["heavy"] == [] and got["stdout"] == "", got
+    assert got["stderr"].count("\n") == 1 and "Lambda" in got["stderr"], got
+
+
+@pytest.mark.parametrize("command", ["predict", "explain"])
 def test_missing_images_are_reported_per_file(command, texture_model, tmp_path):  # noqa: F811
     """The per-file rule (README "Training"): each file it cannot read as `error: FILE: why`
     on stderr (predict: also its JSON line, in order), the others done, exit 1."""

@@ -15,8 +15,10 @@ read, reports it as `error: FILE: why` on stderr (`file_failed`), and exits 1.
 """
 
 import importlib
+import json
 import os
 import sys
+import zipfile
 from pathlib import Path
 
 from data_tools.usage import USAGE_ERROR, Parser, UsageError
@@ -49,9 +51,35 @@ def command_module(name: str):
 
 
 def need_model(path) -> None:
-    """UsageError unless `path` (a .keras file, an exported artifact or a SavedModel folder) exists."""
+    """UsageError unless `path` (a .keras file, an exported artifact or a SavedModel folder)
+    exists, and, for a `.keras` file, unless its config carries code that safe loading refuses
+    (read from the zip without keras, so the refusal comes before any backend loads)."""
     if not Path(path).exists():
         raise UsageError(f"model file not found: {path}")
+    if Path(path).suffix == ".keras" and _carries_code(path):
+        raise UsageError(f"{path}: the file carries code (a Lambda layer's Python function); "
+                         "the zoo loads models in Keras' safe mode, which refuses it")
+
+
+def _carries_code(path) -> bool:
+    """Whether the `.keras` zip's config.json holds a Lambda layer or a serialized Python
+    lambda (what `keras.saving.load_model(safe_mode=True)` refuses). False for a file that is
+    not a readable .keras zip: loading it reports that itself."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return False
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("class_name") in ("Lambda", "__lambda__"):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def need_data(data) -> None:

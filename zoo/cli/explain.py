@@ -16,11 +16,17 @@ def add_arguments(p) -> None:
     p.add_argument("--target", help="class to explain (default: the top-1 class)")
 
 
-def check(args) -> None:
-    """The model file and which images are missing, before the backend loads (the model
-    still loads when every image is missing: a model it refuses comes first, exit 2)."""
+def check(args) -> int | None:
+    """The model file (one it refuses is exit 2, before file problems) and which images are
+    missing, before the backend loads. When every image is missing they are reported and no
+    model loads (exit 1)."""
     need_model(args.model_file)
     args.missing = missing_files(args.images)
+    if len(args.missing) == len(set(args.images)):
+        for image in args.images:
+            file_failed(image, NO_FILE)
+        return 1
+    return None
 
 
 def run(args) -> int:

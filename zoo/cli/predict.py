@@ -15,13 +15,19 @@ def add_arguments(p) -> None:
     p.add_argument("--top-k", type=int, default=5)
 
 
-def check(args) -> None:
-    """Before the backend: --top-k, the model file, which images are missing. The model still
-    loads when every image is missing: a model it refuses (exit 2) comes before file problems."""
+def check(args) -> int | None:
+    """Before the backend: --top-k, the model file (one it refuses is exit 2, before file
+    problems), which images are missing. When every image is missing they are reported and
+    no model loads (exit 1)."""
     if args.top_k < 1:
         raise UsageError(f"--top-k must be >= 1, got {args.top_k}")
     need_model(args.model_file)
     args.missing = missing_files(args.images)
+    if len(args.missing) == len(set(args.images)):
+        for image in args.images:
+            _report({"image": image, "error": NO_FILE})
+        return 1
+    return None
 
 
 def _report(line: dict) -> None:
