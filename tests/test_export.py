@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT, backend_env, run_child, run_cli
-from zoo.inference.export import EXPORTERS, JAX_ONNX_REFUSED
+from zoo.inference.export import EXPORTERS, ONNX_REFUSED
 from zoo.registry import list_models
 
 ARTISTS = ["Ann", "Bea", "Cy", "Dee"]
@@ -223,7 +223,7 @@ FAMILY_MODELS = ("resnet50", "efficientnet_b0", "efficientnetv2_b0", "convnext_t
 @pytest.mark.parametrize("name", FAMILY_MODELS)
 def test_every_family_exports_to_onnx_from_every_backend_offered(tmp_path, name, backend):
     """One model per family (smallest size, 32 px) from each backend that writes ONNX: verified,
-    or (jax, a family jax2onnx cannot write) refused with one line before writing."""
+    or (a backend and family in ONNX_REFUSED) refused with one line before writing."""
     from zoo.inference.sidecar import read_sidecar
 
     model = tmp_path / "model.keras"
@@ -231,7 +231,7 @@ def test_every_family_exports_to_onnx_from_every_backend_offered(tmp_path, name,
     out = tmp_path / "out" / "model.onnx"
     proc = run_cli(["-m", "zoo", "export", str(model), "--format", "onnx", "--out", str(out),
                     "--backend", backend], backend=backend)
-    if backend == "jax" and any(name in list_models(family) for family in JAX_ONNX_REFUSED):
+    if any(b == backend and name in list_models(family) for b, family in ONNX_REFUSED):
         assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert not out.parent.exists()
         return

@@ -2,8 +2,8 @@
 
 Formats and the backends that write them (Keras 3.15 and the `export` extra's packages):
 
-    onnx            tensorflow (tf2onnx), torch (torch.onnx dynamo, see torch_onnx), jax (jax2onnx;
-                    not ResNet: see JAX_ONNX_REFUSED)
+    onnx            torch (torch.onnx dynamo, see torch_onnx), tensorflow (tf2onnx; not
+                    EfficientNet/ConvNeXt), jax (jax2onnx; not ResNet): see ONNX_REFUSED
     tf_saved_model  tensorflow, jax (jax2tf)         torch needs torch_xla
     openvino        tensorflow                       jax: jax2tf's XlaCallModule is not
                                                      readable by OpenVINO; torch: jit.trace
@@ -46,10 +46,18 @@ EXPORTERS = {
     "litert": ("tensorflow",),
 }
 SUFFIX = {"onnx": ".onnx", "openvino": ".xml", "litert": ".tflite", "tf_saved_model": ""}
-# Families whose jax2onnx file ONNX Runtime cannot run (the others verify: tests/test_export.py).
-# jax2onnx 0.17 writes Keras' max pooling (lax.reduce_window over NHWC) as a MaxPool with a 4-D
-# window, batch and channels included, on a 6-D input; ONNX Runtime takes at most 3 spatial dims.
-JAX_ONNX_REFUSED = {"resnet": 'ONNX Runtime refuses the MaxPool node it writes ("Unsupported pooling size")'}
+# (backend, family) pairs whose ONNX file does not verify here, refused before anything loads
+# (every other pair verifies: tests/test_export.py, one model per family from each backend).
+ONNX_REFUSED = {
+    # jax2onnx 0.17 writes Keras' max pooling (lax.reduce_window over NHWC) as a MaxPool with a
+    # 4-D window, batch and channels included; ONNX Runtime takes at most 3 spatial dims.
+    ("jax", "resnet"): 'jax2onnx: ONNX Runtime refuses the MaxPool node it writes ("Unsupported pooling size")',
+    # tf2onnx 1.17 turns the Normalization layer's mean/variance into graph inputs.
+    ("tensorflow", "efficientnet"): "tf2onnx: the pixel Normalization's constants become graph inputs",
+    ("tensorflow", "efficientnetv2"): "tf2onnx: the pixel Normalization's constants become graph inputs",
+    # Keras' TF depthwise convolution runs as an XLA function tf2onnx cannot convert.
+    ("tensorflow", "convnext"): "tf2onnx: the depthwise convolutions (an XLA function call) are not supported",
+}
 
 
 def model_family(model_file) -> str | None:
@@ -74,9 +82,11 @@ def check_request(fmt: str, out, backend: str, model_file=None) -> Path:
         raise ValueError(f"--format {fmt} cannot be exported from the {backend} backend with Keras' "
                          f"model.export here; use --backend {EXPORTERS[fmt][0]}")
     family = None if model_file is None else model_family(model_file)
-    if fmt == "onnx" and backend == "jax" and family in JAX_ONNX_REFUSED:
-        raise ValueError(f"--format onnx of a {family} model cannot be exported from the jax backend "
-                         f"(jax2onnx: {JAX_ONNX_REFUSED[family]}); use --backend torch or --backend tensorflow")
+    if fmt == "onnx" and (backend, family) in ONNX_REFUSED:
+        others = [b for b in EXPORTERS["onnx"] if b != backend and (b, family) not in ONNX_REFUSED]
+        raise ValueError(f"--format onnx of a {family} model cannot be exported from the {backend} backend "
+                         f"({ONNX_REFUSED[backend, family]}); use "
+                         + " or ".join(f"--backend {b}" for b in sorted(others, key=lambda b: b != "torch")))
     out = Path(out)
     if SUFFIX[fmt] and out.suffix != SUFFIX[fmt]:
         raise ValueError(f"--out {out}: the {fmt} artifact's name must end with {SUFFIX[fmt]}")
