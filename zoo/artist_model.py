@@ -32,10 +32,12 @@ class ArtistModel(keras.Model):
         heads: existing `TaskHead` layers to reuse, by task name (adopting a saved
             model keeps its variables); by default new ones made from `label_space`.
         dropout_layer: an existing dropout layer to reuse, with `heads`.
+        calibration: the conformal thresholds and unknown-artist threshold fitted on a
+            validation split (`zoo.calibration.store`), or None (an uncalibrated model).
     """
 
     def __init__(self, backbone, label_space, *, image_filter=None, dropout=0.2, name=None,
-                 heads=None, dropout_layer=None, **kwargs):
+                 heads=None, dropout_layer=None, calibration=None, **kwargs):
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         if heads is None:
@@ -54,6 +56,7 @@ class ArtistModel(keras.Model):
         self._label_space = label_space
         self._image_filter = image_filter
         self._dropout = float(dropout)
+        self.calibration = calibration
 
     @property
     def label_space(self) -> LabelSpace:
@@ -89,6 +92,7 @@ class ArtistModel(keras.Model):
             "label_space": self._label_space.to_json(),
             "image_filter": None if self._image_filter is None else keras.layers.serialize(self._image_filter),
             "dropout": self._dropout,
+            **({"calibration": self.calibration} if self.calibration else {}),
         }
 
     @classmethod

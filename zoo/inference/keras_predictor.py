@@ -21,6 +21,7 @@ class KerasPredictor:
         self.name = model.name
         self.image_size = model.image_size
         self.label_space = model.label_space
+        self.calibration = getattr(model, "calibration", None)  # zoo.calibration.store's record
         self.backend = keras.backend.backend()
 
     def predict(self, images) -> dict[str, np.ndarray]:

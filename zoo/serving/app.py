@@ -125,7 +125,8 @@ class Routes:
 
         name, pixels = await self.pixels_of(request)
         outputs = await asyncio.wrap_future(self.worker.predict(pixels))
-        return JSONResponse({"image": name, **prediction_json(outputs, self.predictor.label_space, self.top_k)})
+        return JSONResponse({"image": name, **prediction_json(outputs, self.predictor.label_space, self.top_k,
+                                                              getattr(self.predictor, "calibration", None))})
 
     async def explain(self, request):
         from zoo.explain import class_heads, explain_pixels, render_png
