@@ -14,10 +14,10 @@ def calibrate_legacy(workdir: str) -> dict:
     """The pre-temperature fixture model: calibrate it on its data, save, reload; what holds."""
     import zoo
     from data_tools.pipeline import make_dataset
+    from zoo.calibration.temperature import softmax_at
     from zoo.inference.keras_predictor import KerasPredictor
     from zoo.inference.prediction import predict_files
     from zoo.training.calibrate import calibrate, model_outputs
-    from zoo.calibration.temperature import softmax_at
 
     model = zoo.load_model(FIXTURE / "run" / "model.keras", compile=False)
     before = {n: h.temperature for n, h in model.heads.items() if not h.is_regression}
@@ -68,3 +68,41 @@ def holdout_unknown(workdir: str, epochs: int = 12) -> dict:
     verdicts = [line["unknown"]["unknown"] for line in predict_files(predictor, works)]
     return {"unknown_share": float(np.mean(verdicts)), "test_top1": result.metrics["artist_top1"],
             "coverage": result.metrics["artist_coverage"], "tpr": predictor.calibration["unknown"]["tpr"]}
+
+
+class _Rows:
+    """`(images, targets, weights)` batches of manifest rows decoded with `load_image` (PNG too),
+    the shape `zoo.training.calibrate.calibrate` reads."""
+
+    def __init__(self, data: Path, rows, labels, size):
+        from data_tools.decode import load_image
+
+        self.images = np.stack([load_image(data / r["path"], size) for r in rows])
+        encoded = labels.encode(rows)
+        self.targets, self.weights = {}, {}
+        for task in labels.tasks:
+            values = np.asarray(encoded[task.name])
+            if task.is_regression:
+                self.targets[task.name] = np.nan_to_num(values.astype(np.float32))[:, None]
+                self.weights[task.name] = np.isfinite(values).astype(np.float32)
+            else:
+                self.targets[task.name] = np.eye(len(task.classes), dtype=np.float32)[np.maximum(values, 0)]
+                self.weights[task.name] = (values >= 0).astype(np.float32)
+
+    def as_numpy_iterator(self):
+        yield self.images, self.targets, self.weights
+
+
+def calibrate_textures(model: str, out: str) -> dict:
+    """The texture model of tests/test_explain.py calibrated on its val split (PNG images, so not
+    through the JPEG pipeline of `zoo calibrate`), saved to `out`."""
+    import zoo
+    from data_tools.manifest import read_manifest
+    from zoo.training.calibrate import calibrate
+
+    net = zoo.load_model(model, compile=False)
+    data = Path(model).parent / "data"
+    rows = [r for r in read_manifest(data) if r["split"] == "val"]
+    record = calibrate(net, _Rows(data, rows, net.label_space, net.image_size))
+    net.save(out)
+    return {"temperature": record["temperature"], "unknown": record["unknown"]}

@@ -3,11 +3,11 @@ conformal thresholds and the unknown-artist threshold (`zoo.calibration.store`),
 model (`TaskHead.temperature`, `ArtistModel.calibration`). Used after training (on the
 validation split) and by `python -m zoo calibrate MODEL --data DIR` (any split)."""
 
-import numpy as np
 
 from zoo.calibration import store, temperature
 from zoo.training.evaluation import collect_predictions
 from zoo.training.features import FEATURES, head_logits, with_features
+
 
 def temperatures_of(model) -> dict[str, float]:
     """The classification heads' temperatures."""
