@@ -75,10 +75,8 @@ class Recipe:
     class_conditional: bool = knob(False, "one conformal threshold per class (coverage per artist)")
     unknown_tpr: float = knob(0.95, "share of known-artist validation works the unknown-artist threshold accepts",
                               flag=True, above=0)
-    unknown_score: str = knob("msp", "unknown-artist score: msp (max softmax probability, every format) | "
-                              "energy (logits, Keras models)", flag=True, choices=("msp", "energy"))
-    outlier_exposure: float = knob(0.0, 'loss weight of a uniform artist target on "Unknown Artist" rows '
-                                   "(outlier exposure; 0: such rows are not trained on)", flag=True, at_least=0)
+    unknown_score: str = knob("energy", "unknown-artist score: energy (from the logits; Keras models, exports "
+                              "fall back to msp) | msp (max softmax probability)", flag=True, choices=("msp", "energy"))
 
     def __post_init__(self):
         check(self)

@@ -5,7 +5,7 @@
      "temperature": {head: T},                  # informational: the heads apply it in the graph
      "sets": {class head: {"qhat": float | [per class], ...}},
      "intervals": {regression head: {"half_width": float}},     # target units (years)
-     "unknown": {"head": "artist", "score": "msp", "tpr": 0.95, "thresholds": {score: float}}}
+     "unknown": {"head": "artist", "score": "energy", "tpr": 0.95, "thresholds": {score: float}}}
 
 Inputs are numpy: `probs {head: (n, K)}` calibrated probabilities, `values {head: (n,)}`,
 `labels {head: (n,)}` int ids / targets with `known {head: (n,)}` bool masks.
@@ -16,10 +16,12 @@ import numpy as np
 from zoo.calibration import conformal, unknown
 
 DEFAULT_COVERAGE = 0.9
+# A Keras predictor's extra output: the primary head's logits (n, K), for the energy score.
+LOGITS_KEY = "artist:logits"
 
 
 def fit_record(tasks, probs, logits, temperatures, targets, known, *, coverage=DEFAULT_COVERAGE,
-               method="lac", class_conditional=False, tpr=unknown.DEFAULT_TPR, score="msp",
+               method="lac", class_conditional=False, tpr=unknown.DEFAULT_TPR, score="energy",
                calibrate="temperature", primary="artist") -> dict:
     """The record (module docstring) from a calibration split. `tasks`: `data_tools.labels.Task`s;
     `logits {class head: (n, K)}` true logits (for the energy score) or log-probabilities;
@@ -62,6 +64,11 @@ def interval(record: dict | None, head: str, values) -> np.ndarray | None:
     return np.stack([values - half, values + half], axis=1)
 
 
+def wants_logits(record: dict | None) -> bool:
+    """Whether the record's unknown-artist score needs the primary head's logits."""
+    return ((record or {}).get("unknown") or {}).get("score") == "energy"
+
+
 def unknown_verdict(record: dict | None, probs, logits=None) -> list[dict] | None:
     """Per image of the primary head's `probs (n, K)`: {"unknown": bool, "score", "threshold",
     "kind"}. The stored score kind when `logits` allow it, else the max softmax probability."""
@@ -70,7 +77,7 @@ def unknown_verdict(record: dict | None, probs, logits=None) -> list[dict] | Non
         return None
     kind = spec["score"] if logits is not None or spec["score"] == "msp" else "msp"
     temp = record.get("temperature", {}).get(spec["head"], 1.0)
-    scores = unknown.scores_of(kind, np.atleast_2d(probs), logits, temp)
+    scores = unknown.scores_of(kind, np.atleast_2d(probs), None if logits is None else np.atleast_2d(logits), temp)
     threshold = spec["thresholds"][kind]
     return [{"unknown": bool(s < threshold), "score": round(float(s), 4), "threshold": round(threshold, 4),
              "kind": kind} for s in scores]

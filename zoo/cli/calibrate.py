@@ -28,7 +28,7 @@ def add_arguments(p) -> None:
     p.add_argument("--class-conditional", action="store_true", default=None,
                    help="one threshold per class (coverage per artist)")
     p.add_argument("--unknown-tpr", type=float, help="share of known works accepted (default 0.95)")
-    p.add_argument("--unknown-score", choices=("msp", "energy"), help="unknown-artist score (default msp)")
+    p.add_argument("--unknown-score", choices=("msp", "energy"), help="unknown-artist score (default energy)")
     p.add_argument("--batch-size", type=int, default=32)
 
 

@@ -32,7 +32,8 @@ def top_classes(values, classes, k: int) -> list[dict]:
 def prediction_json(outputs_row: dict, label_space: LabelSpace, top_k: int = 5,
                     calibration: dict | None = None) -> dict:
     """One image's prediction (module docstring) from `outputs_row`: head -> that image's
-    `(n_classes,)` probabilities or `(1,)` value; `calibration`: the model's record (or None)."""
+    `(n_classes,)` probabilities or `(1,)` value (and a Keras predictor's `store.LOGITS_KEY`);
+    `calibration`: the model's record (or None)."""
     line = {}
     for task in label_space.tasks:
         values = np.asarray(outputs_row[task.name]).reshape(-1)
@@ -60,7 +61,7 @@ def uncertainty_json(outputs_row: dict, label_space: LabelSpace, calibration: di
         if members is not None:
             extra[f"{task.name}_set"] = [task.classes[i] for i in np.argsort(-values) if members[0, i]]
         if task.name == PRIMARY:
-            verdict = store.unknown_verdict(calibration, values)
+            verdict = store.unknown_verdict(calibration, values, outputs_row.get(store.LOGITS_KEY))
             if verdict is not None:
                 extra["unknown"] = {"verdict": "unknown artist" if verdict[0]["unknown"] else "known artist",
                                     **verdict[0]}

@@ -3,15 +3,9 @@ conformal thresholds and the unknown-artist threshold (`zoo.calibration.store`),
 model (`TaskHead.temperature`, `ArtistModel.calibration`). Used after training (on the
 validation split) and by `python -m zoo calibrate MODEL --data DIR` (any split)."""
 
-
 from zoo.calibration import store, temperature
 from zoo.training.evaluation import collect_predictions
 from zoo.training.features import FEATURES, head_logits, with_features
-
-
-def temperatures_of(model) -> dict[str, float]:
-    """The classification heads' temperatures."""
-    return {name: head.temperature for name, head in model.heads.items() if not head.is_regression}
 
 
 def set_temperatures(model, temps: dict[str, float]) -> None:
@@ -30,7 +24,7 @@ def model_outputs(model, dataset):
 
 def calibrate(model, dataset, *, calibrate: str = "temperature", coverage: float = store.DEFAULT_COVERAGE,
               method: str = "lac", class_conditional: bool = False, tpr: float = 0.95,
-              score: str = "msp") -> dict:
+              score: str = "energy") -> dict:
     """Fit and set `model`'s temperatures (`calibrate="none"`: all 1.0) and calibration record
     on `dataset`; returns the record."""
     preds, targets, weights, logits = model_outputs(model, dataset)
