@@ -19,5 +19,6 @@ def test_old_model_calibrates_and_keeps_temperature_and_thresholds(tmp_path):
 @pytest.mark.slow
 def test_a_model_that_never_saw_an_artist_calls_most_of_its_works_unknown(tmp_path):
     got = run_child("torch", "calibration:holdout_unknown", workdir=str(tmp_path))
+    print("held-out artist:", got)
     assert got["test_top1"] >= 0.8, got
     assert got["unknown_share"] > 0.5, got
