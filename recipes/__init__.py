@@ -75,6 +75,9 @@ class Recipe:
     class_conditional: bool = knob(False, "one conformal threshold per class (coverage per artist)")
     unknown_tpr: float = knob(0.95, "share of known-artist validation works the unknown-artist threshold accepts",
                               flag=True, above=0)
+    outlier_exposure: float = knob(0.0, 'outlier exposure: "Unknown Artist" rows are no artist class and train '
+                                   "the artist head towards a uniform output with this loss weight (0: off)",
+                                   flag=True, at_least=0)
     unknown_score: str = knob("energy", "unknown-artist score: energy (from the logits; Keras models, exports "
                               "fall back to msp) | msp (max softmax probability)", flag=True, choices=("msp", "energy"))
 

@@ -204,7 +204,7 @@ def _datasets(start: Start, data_dir, cluster: Cluster, seed: int, clock: PhaseC
         train_ds = make_dataset(data_dir, "train", start.labels, image_size=size, batch_size=local_batch,
                                 shuffle=True, augment=recipe.augment, mix=recipe.mix,
                                 balanced=recipe.balanced, seed=seed, repeat=recipe.balanced,
-                                shard=cluster.shard, pad_to=pad_to)
+                                shard=cluster.shard, pad_to=pad_to, outlier_weight=recipe.outlier_exposure)
         val_ds = make_dataset(data_dir, "val", start.labels, image_size=size, batch_size=local_batch,
                               shard=cluster.shard, pad_to=pad_to) if recipe.validate else None
     keras.mixed_precision.set_dtype_policy(start.precision.policy)  # after the pipeline, before the model
