@@ -16,6 +16,11 @@ DEFAULT_COLUMNS = {"artist": "class", "movement": "class", "year": "regression"}
 # 1750-1950 map to -1..1. The one place this default is written.
 DEFAULT_SCALING = {"year": (1850.0, 100.0)}
 PRIMARY = "artist"  # the task every dataset must label, with at least two classes
+# The primary label of works by artists outside the label space (huggan/wikiart's rows): with
+# `from_rows(..., out_of_set=True)` it is no class, and `encode` gives its rows OUT_OF_SET_CODE
+# (trained on as a uniform artist target by outlier exposure, `data_tools.pipeline`).
+OUT_OF_SET = "Unknown Artist"
+OUT_OF_SET_CODE = -2
 
 
 @dataclass(frozen=True)
@@ -82,13 +87,14 @@ class LabelSpace:
 
     # --- making it
     @classmethod
-    def from_rows(cls, rows: list[dict], columns: dict | None = None) -> "LabelSpace":
+    def from_rows(cls, rows: list[dict], columns: dict | None = None, out_of_set: bool = False) -> "LabelSpace":
         """The tasks manifest `rows` (all splits) carry.
 
         `columns`: column -> "class" | "regression" (default `DEFAULT_COLUMNS`). A class
         column becomes a task when it has two or more distinct non-empty values (sorted),
         except the primary `artist` task, which must; a regression column when a train row
         has a value (center/scale = mean/std of the known train values, std >= 1).
+        `out_of_set`: the primary task's OUT_OF_SET label is not a class.
         """
         if not rows:
             raise ValueError("cannot build a label space from zero manifest rows")
@@ -101,7 +107,8 @@ class LabelSpace:
                     std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
                     tasks.append(Task(name, (), mean, max(std, 1.0)))
                 continue
-            classes = tuple(sorted({r[name] for r in rows if r.get(name)}))
+            classes = tuple(sorted({r[name] for r in rows if r.get(name)} - (
+                {OUT_OF_SET} if out_of_set and name == PRIMARY else set())))
             if name == PRIMARY and len(classes) < 2:
                 raise ValueError(f"the data has {len(classes)} {name}(s); at least 2 are needed")
             if len(classes) >= 2:  # one class is nothing to learn
@@ -157,7 +164,8 @@ class LabelSpace:
     # --- using it
     def encode(self, rows: list[dict]) -> dict:
         """Per task, one value per row: class tasks int32 class ids (-1 where the label is
-        missing), regression tasks float32 values (NaN where missing).
+        missing; OUT_OF_SET_CODE for the primary task's OUT_OF_SET rows when it is not a
+        class), regression tasks float32 values (NaN where missing).
 
         Raises ValueError naming labels that are not in the label space.
         """
@@ -171,6 +179,8 @@ class LabelSpace:
                     np.float32)
                 continue
             ids = {c: i for i, c in enumerate(task.classes)}
+            if task.name == PRIMARY and OUT_OF_SET not in ids:
+                ids[OUT_OF_SET] = OUT_OF_SET_CODE
             unknown = {r[task.name] for r in rows if r.get(task.name)} - ids.keys()
             if unknown:
                 raise ValueError(f"{task.name}s not in the label space: {', '.join(sorted(unknown))}")

@@ -38,7 +38,7 @@ from rich.progress import Progress
 
 from data_tools.decode import decode_jpeg
 from data_tools.files import atomic_path
-from data_tools.labels import PRIMARY, LabelSpace
+from data_tools.labels import OUT_OF_SET_CODE, PRIMARY, LabelSpace
 from data_tools.manifest import MANIFEST, SPLITS, read_manifest
 
 MEMORY_FRACTION = 0.25  # cache in RAM when the decoded split fits in this share of free RAM
@@ -138,13 +138,15 @@ def _fill(out: np.ndarray, paths: list[str], image_size) -> np.ndarray:
     return out
 
 
-def batch_targets(labels: LabelSpace, codes: dict[str, np.ndarray], augmenter=None):
+def batch_targets(labels: LabelSpace, codes: dict[str, np.ndarray], augmenter=None, outlier_weight: float = 0.0):
     """Batched (uint8 images, row indices) -> (float32 images, targets, sample_weights).
 
     Labels are looked up by row index (`codes` from `encode_rows`) after decoding or
     the pixel cache, never cached themselves. Index -1 is padding: every weight 0.
     `augmenter(images, targets, weights)` (see data_tools.augment) runs on the uint8
     batch, so cheap ops such as flips touch 4x fewer bytes than on float32.
+    Out-of-set rows (`OUT_OF_SET_CODE`) get a uniform primary target with weight
+    `outlier_weight` (outlier exposure, Hendrycks et al. 2019; 0: not trained on).
     """
     table = {k: tf.constant(v) for k, v in codes.items()}
 
@@ -160,6 +162,10 @@ def batch_targets(labels: LabelSpace, codes: dict[str, np.ndarray], augmenter=No
             else:  # class id -1 (missing) one-hot encodes to all zeros
                 targets[task.name] = tf.one_hot(code, len(task.classes))
                 weights[task.name] = valid * tf.cast(code >= 0, tf.float32)
+                if task.name == PRIMARY:  # out-of-set rows: uniform, weight `outlier_weight`
+                    out_of_set = tf.cast(code == OUT_OF_SET_CODE, tf.float32)
+                    targets[task.name] += out_of_set[:, None] / len(task.classes)
+                    weights[task.name] += valid * outlier_weight * out_of_set
         if augmenter is not None:
             images, targets, weights = augmenter(images, targets, weights)
         return tf.cast(images, tf.float32), targets, weights
@@ -196,6 +202,7 @@ def make_dataset(
     repeat: bool = False,
     shard: tuple[int, int] | None = None,
     pad_to: int = 1,
+    outlier_weight: float = 0.0,
 ) -> tf.data.Dataset:
     """Batches `(images, targets, sample_weights)` of one split (see the module docstring).
 
@@ -220,6 +227,8 @@ def make_dataset(
             shuffle and padding; every process uses the same seed), for one process of
             a multi-host run; `batch_size` is then this process's share of the global
             batch. With balanced=True the rows themselves are sharded.
+        outlier_weight: loss weight of the uniform artist target of out-of-set rows
+            (`batch_targets`; 0: weight 0, as a missing label).
     """
     if balanced and not repeat:
         raise ValueError("balanced=True needs repeat=True (the balanced stream is infinite)")
@@ -238,7 +247,7 @@ def make_dataset(
         index = index_stream(len(rows), shuffle=shuffle, seed=seed, pad_to=pad_to, shard=shard)
         index = index.repeat() if repeat else index
     ds = _pixel_batches(index, files, pixels, image_size, batch_size, drop_remainder)
-    ds = ds.map(batch_targets(labels, codes, augmenter), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(batch_targets(labels, codes, augmenter, outlier_weight), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -66,6 +66,20 @@ class Recipe:
                            "(less memory, the same effective batch)", flag=True, at_least=1)
     balanced: bool = knob(False, "class-balanced sampling of artists")
     validate: bool = knob(True, "a validation pass after each epoch; False: none, checkpoints follow the training loss")
+    # After training, on the validation split (zoo.training.calibrate; README "Calibration, sets, unknown artist")
+    calibrate: str = knob("temperature", "temperature: fit one temperature per classification head (NLL) on "
+                          "the validation split; none: raw softmax", flag=True, choices=("temperature", "none"))
+    coverage: float = knob(0.9, "prediction-set / year-interval coverage fitted on the validation split",
+                           flag=True, above=0)
+    conformal: str = knob("lac", "conformal set method", flag=True, choices=("lac", "aps", "raps"))
+    class_conditional: bool = knob(False, "one conformal threshold per class (coverage per artist)")
+    unknown_tpr: float = knob(0.95, "share of known-artist validation works the unknown-artist threshold accepts",
+                              flag=True, above=0)
+    outlier_exposure: float = knob(0.0, 'outlier exposure: "Unknown Artist" rows are no artist class and train '
+                                   "the artist head towards a uniform output with this loss weight (0: off)",
+                                   flag=True, at_least=0)
+    unknown_score: str = knob("energy", "unknown-artist score: energy (from the logits; Keras models, exports "
+                              "fall back to msp) | msp (max softmax probability)", flag=True, choices=("msp", "energy"))
 
     def __post_init__(self):
         check(self)
@@ -93,6 +107,8 @@ def check(recipe: Recipe) -> None:
             raise ValueError(f"{name} must be >= {meta['at_least']}, got {value}")
         if meta["above"] is not None and value <= meta["above"]:
             raise ValueError(f"{name} must be > {meta['above']}, got {value}")
+    if not (recipe.coverage < 1 and recipe.unknown_tpr < 1):
+        raise ValueError(f"--coverage and --unknown-tpr must be in (0, 1), got {recipe.coverage}, {recipe.unknown_tpr}")
     if recipe.batch_size % recipe.accumulate:
         raise ValueError(f"--batch-size {recipe.batch_size} must be divisible by --accumulate "
                          f"{recipe.accumulate} (each step takes batch-size / accumulate images)")

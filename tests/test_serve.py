@@ -1,6 +1,7 @@
 """`python -m zoo serve`: the JSON API, bad uploads, concurrency, and the page in a real browser.
 
-One server (torch, the shared texture model, --embeddings) runs for the whole module.
+One server (torch, the shared texture model calibrated on its val split, --embeddings) runs for
+the whole module.
 """
 
 import json
@@ -19,7 +20,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, backend_env, run_cli
+from tests.conftest import ROOT, backend_env, run_child, run_cli
 from tests.test_explain import texture_model  # noqa: F401  (the shared session fixture)
 from tests.test_similar import make_embeddings
 
@@ -51,9 +52,19 @@ def start_server(model: Path, *extra: str, backend: str = "torch", timeout: floa
 
 
 @pytest.fixture(scope="module")
-def server(texture_model):  # noqa: F811
+def served_model(texture_model):  # noqa: F811
+    """The texture model with temperatures, sets and the unknown threshold fitted on its val split."""
+    out = texture_model.parent / "calibrated.keras"
+    if not out.is_file():
+        run_child("torch", "calibration:calibrate_textures", env={"OMP_NUM_THREADS": "1"},
+                  model=str(texture_model), out=str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(texture_model, served_model):  # noqa: F811
     embeddings = make_embeddings(texture_model)
-    url, proc = start_server(texture_model, "--embeddings", str(embeddings))
+    url, proc = start_server(served_model, "--embeddings", str(embeddings))
     yield url
     proc.terminate()
     proc.wait(timeout=30)
@@ -76,11 +87,12 @@ def test_health_and_model_info(server):
     assert info["tasks"]["artist"] == {"kind": "classification",
                                       "class_names": ["hstripes", "vstripes", "checks"]}
     assert info["tasks"]["year"] == {"kind": "regression"}
+    assert info["calibration"] == {"coverage": 0.9, "method": "lac", "unknown_score": "energy"}
 
 
-def test_predict_matches_zoo_predict(server, texture_model):  # noqa: F811
+def test_predict_matches_zoo_predict(server, texture_model, served_model):  # noqa: F811
     images = [painting(texture_model, "checks"), painting(texture_model, "hstripes")]
-    proc = run_cli(["-m", "zoo", "predict", str(texture_model), *map(str, images)], backend="torch",
+    proc = run_cli(["-m", "zoo", "predict", str(served_model), *map(str, images)], backend="torch",
                    OMP_NUM_THREADS="1")
     assert proc.returncode == 0, proc.stderr
     for image, line in zip(images, proc.stdout.splitlines(), strict=True):
@@ -92,7 +104,9 @@ def test_predict_matches_zoo_predict(server, texture_model):  # noqa: F811
             for a, b in zip(np.atleast_1d(got[key]), np.atleast_1d(expected[key]), strict=True):
                 assert abs(a["p"] - b["p"]) <= 1e-3
         assert abs(got["year"] - expected["year"]) <= 0.2
-    assert expected["artists"][0]["name"] == "hstripes"
+        assert got["artist_set"] == expected["artist_set"] and got["unknown"]["verdict"] == "known artist"
+        assert got["year_interval"][0] < got["year"] < got["year_interval"][1]
+    assert expected["artists"][0]["name"] == "hstripes" and expected["artist_set"] == ["hstripes"]
 
 
 def test_explain_returns_a_png(server, texture_model):  # noqa: F811
@@ -197,16 +211,27 @@ def test_page_in_headless_chromium(server, texture_model, tmp_path):  # noqa: F8
             pytest.fail("chromium/chromedriver missing on CI: .ci/run installs them (apt-get install chromium chromium-driver)")
         pytest.skip("chromium/chromedriver not installed (apt-get install chromium chromium-driver)")
     screenshot = Path(os.environ.get("ZOO_SERVE_SCREENSHOT", tmp_path / "serve.png"))
-    top1, bars = browser_top1(server, painting(texture_model, "vstripes"), screenshot)
-    assert bars == 3  # the model has 3 artists; the page shows up to 5
-    assert top1 == post_image(server, painting(texture_model, "vstripes")).json()["artists"][0]["name"]
-    assert top1 == "vstripes"
+    shown = browser_top1(server, painting(texture_model, "vstripes"), screenshot)
+    assert shown["bars"] == 3  # the model has 3 artists; the page shows up to 5
+    assert shown["top1"] == post_image(server, painting(texture_model, "vstripes")).json()["artists"][0]["name"]
+    assert shown["top1"] == "vstripes"
+    assert shown["set"] == "vstripes" and shown["verdict"].startswith("known artist")
     assert screenshot.stat().st_size > 10_000
+    # a flat canvas without any artist's texture: "unknown artist", with its score, and an empty set
+    flat = tmp_path / "flat-canvas.png"
+    from PIL import Image
+
+    Image.fromarray(np.full((32, 32, 3), (200, 120, 60), np.uint8)).save(flat)
+    unknown_shot = screenshot.with_name(f"{screenshot.stem}-unknown.png")
+    shown = browser_top1(server, flat, unknown_shot)
+    assert shown["verdict"].startswith("unknown artist (energy score") and shown["set"] == "none of these artists"
+    assert unknown_shot.stat().st_size > 10_000
 
 
-def browser_top1(url: str, image: Path, screenshot: Path) -> tuple[str, int]:
+def browser_top1(url: str, image: Path, screenshot: Path) -> dict:
     """Open the page in headless Chromium, upload `image`, wait for the heatmap; returns the
-    rendered top-1 artist and the number of artist bars, and saves a screenshot."""
+    rendered top-1 artist, the number of artist bars, the artist set and the unknown verdict
+    as shown, and saves a screenshot."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -228,15 +253,16 @@ def browser_top1(url: str, image: Path, screenshot: Path) -> tuple[str, int]:
         bars = len(driver.find_elements(By.CSS_SELECTOR, "#artists li"))
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(screenshot))
-        return driver.find_element(By.ID, "top1").text, bars
+        text = {key: driver.find_element(By.ID, key).text for key in ("top1", "artist-set", "verdict")}
+        return {"top1": text["top1"], "bars": bars, "set": text["artist-set"], "verdict": text["verdict"]}
     finally:
         driver.quit()
 
 
 @pytest.mark.slow
-def test_onnx_runtime_answers_like_keras(server, texture_model, tmp_path):  # noqa: F811
+def test_onnx_runtime_answers_like_keras(server, texture_model, served_model, tmp_path):  # noqa: F811
     onnx = tmp_path / "model.onnx"
-    proc = run_cli(["-m", "zoo", "export", str(texture_model), "--format", "onnx", "--out", str(onnx)],
+    proc = run_cli(["-m", "zoo", "export", str(served_model), "--format", "onnx", "--out", str(onnx)],
                    backend="torch", OMP_NUM_THREADS="1")
     assert proc.returncode == 0, proc.stderr
     url, onnx_server = start_server(onnx, "--runtime", "onnx")
@@ -247,6 +273,11 @@ def test_onnx_runtime_answers_like_keras(server, texture_model, tmp_path):  # no
                 post_image(server, painting(texture_model, artist)).json()
             assert [a["name"] for a in got["artists"]] == [a["name"] for a in want["artists"]]
             assert max(abs(a["p"] - b["p"]) for a, b in zip(got["artists"], want["artists"], strict=True)) < 1e-3
+            # the temperature is in the exported graph, the thresholds in its sidecar: the same sets
+            assert got["artist_set"] == want["artist_set"]
+            assert max(abs(a - b) for a, b in zip(got["year_interval"], want["year_interval"], strict=True)) <= 0.2
+            # no logits from an artifact: its verdict uses the max softmax probability (the sidecar's threshold)
+            assert want["unknown"]["kind"] == "energy" and got["unknown"]["kind"] == "msp"
         assert post_image(url, painting(texture_model), "/explain").status_code == 200
     finally:
         onnx_server.terminate()

@@ -32,14 +32,19 @@ class ArtistModel(keras.Model):
         heads: existing `TaskHead` layers to reuse, by task name (adopting a saved
             model keeps its variables); by default new ones made from `label_space`.
         dropout_layer: an existing dropout layer to reuse, with `heads`.
+        calibration: the temperatures, conformal thresholds and unknown-artist threshold fitted
+            on a validation split (`zoo.calibration.store`), or None (an uncalibrated model);
+            new heads get its temperatures.
     """
 
     def __init__(self, backbone, label_space, *, image_filter=None, dropout=0.2, name=None,
-                 heads=None, dropout_layer=None, **kwargs):
+                 heads=None, dropout_layer=None, calibration=None, **kwargs):
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        if heads is None:
-            heads = {t.name: TaskHead(t.classes, t.center, t.scale, name=t.name) for t in label_space.tasks}
+        if heads is None:  # a saved model's temperatures are in its calibration record
+            temps = (calibration or {}).get("temperature", {})
+            heads = {t.name: TaskHead(t.classes, t.center, t.scale, temperature=temps.get(t.name, 1.0), name=t.name)
+                     for t in label_space.tasks}
         if dropout_layer is None and dropout:
             dropout_layer = layers.Dropout(dropout, name="head_dropout")
         images = keras.Input(backbone.input_shape[1:], name="images")
@@ -54,6 +59,7 @@ class ArtistModel(keras.Model):
         self._label_space = label_space
         self._image_filter = image_filter
         self._dropout = float(dropout)
+        self.calibration = calibration
 
     @property
     def label_space(self) -> LabelSpace:
@@ -89,6 +95,7 @@ class ArtistModel(keras.Model):
             "label_space": self._label_space.to_json(),
             "image_filter": None if self._image_filter is None else keras.layers.serialize(self._image_filter),
             "dropout": self._dropout,
+            **({"calibration": self.calibration} if self.calibration else {}),
         }
 
     @classmethod

@@ -5,6 +5,12 @@ a regression task one linear unit with its output in the target's own units.
 
 Regression heads learn a standardised target z and output `z * scale + center`,
 so a "year" head outputs years and the scaling lives in the saved model.
+
+Classification heads divide their logits by a `temperature` (1.0 until calibration fits
+one, `zoo.training.calibrate`) before the softmax: a plain float in the layer's config, so
+the saved model and every export from it are calibrated with no runtime code, the
+variables (and `.weights.h5` files) are unchanged, and a model saved before the
+temperature existed loads with 1.0.
 """
 
 import keras
@@ -23,12 +29,14 @@ class TaskHead(layers.Layer):
     Runs in float32 even under mixed precision, as Keras advises for outputs.
     """
 
-    def __init__(self, class_names=(), center: float = 0.0, scale: float = 1.0, **kwargs):
+    def __init__(self, class_names=(), center: float = 0.0, scale: float = 1.0, temperature: float = 1.0,
+                 **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.class_names = tuple(class_names)
         self.center = float(center)
         self.scale = float(scale)
+        self.temperature = float(temperature)
         units = len(self.class_names) or 1
         self.dense = layers.Dense(units, dtype=self.dtype_policy, name="dense")
 
@@ -43,6 +51,8 @@ class TaskHead(layers.Layer):
         out = self.dense(features)
         if self.is_regression:
             return out * self.scale + self.center
+        if self.temperature != 1.0:  # a traced constant: a compiled predict function is remade after a change
+            out = out / self.temperature
         return ops.softmax(out, axis=-1)
 
     def compute_output_shape(self, input_shape):
@@ -54,5 +64,6 @@ class TaskHead(layers.Layer):
             "class_names": list(self.class_names),
             "center": self.center,
             "scale": self.scale,
+            "temperature": self.temperature,
         }
 

@@ -9,7 +9,8 @@
     RUN/history.csv                  one row per epoch (`epoch` 1-based)
     RUN/model.keras                  the best epoch, without optimizer state
     RUN/metrics{-SPLIT}.json, RUN/confusion_matrix{-SPLIT}.png (artist; other class tasks
-                                     confusion_TASK{-SPLIT}.png): test (no suffix) or `zoo evaluate`
+                                     confusion_TASK{-SPLIT}.png), RUN/reliability{-SPLIT}.png:
+                                     test (no suffix) or `zoo evaluate`
     RUN/curves.png, RUN/timings.json, RUN/tensorboard/
 
 Every file is written to a temp file beside it and then renamed (`data_tools.files`),
@@ -92,6 +93,10 @@ class RunFolder:
         """`confusion_matrix{suffix}.png` for the artist task, `confusion_{task}{suffix}.png` otherwise."""
         name = "confusion_matrix" if task == PRIMARY else f"confusion_{task}"
         return self.path / f"{name}{suffix}.png"
+
+    def reliability_path(self, suffix: str = "") -> Path:
+        """`reliability{suffix}.png`: the reliability diagram of every classification head."""
+        return self.path / f"reliability{suffix}.png"
 
     def checkpoint_path(self, state: RunState) -> Path:
         return self.checkpoints / state.checkpoint

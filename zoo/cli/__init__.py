@@ -31,6 +31,7 @@ __all__ = ["COMMANDS", "NO_FILE", "Parser", "UsageError", "build_parser", "file_
 COMMANDS = {
     "train": "train",
     "evaluate": "evaluate",
+    "calibrate": "calibrate",
     "predict": "predict",
     "list": "list_models",
     "compare": "compare",

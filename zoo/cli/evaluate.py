@@ -1,4 +1,4 @@
-"""Metrics + confusion matrix of a saved model (or an exported artifact) on a split."""
+"""Metrics, confusion matrix and reliability diagram of a saved model (or an exported artifact) on a split."""
 
 import json
 from pathlib import Path
@@ -18,12 +18,20 @@ def add_arguments(p) -> None:
     p.add_argument("--out", help="folder for metrics-SPLIT.json and confusion_matrix-SPLIT.png "
                    "(default: beside the model)")
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--unknown", metavar="DIR2", help="works by artists outside the model (a dataset folder or "
+                   "a folder of images): reports unknown_auroc and unknown_fpr95")
 
 
 def check(args) -> None:
     """The model, the dataset and --batch-size, before the backend loads."""
     need_model(args.model_file)
     need_data(args.data)
+    if args.unknown is not None:
+        from zoo.training.unknown_data import unknown_paths
+
+        if not Path(args.unknown).is_dir():
+            raise UsageError(f"--unknown {args.unknown}: no such folder")
+        args.unknown_files = unknown_paths(args.unknown)
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
 
@@ -33,15 +41,18 @@ def run(args) -> int:
     from zoo.inference.predictor import open_predictor
     from zoo.training.evaluation import evaluate_into
     from zoo.training.report import print_metrics
+    from zoo.training.unknown_data import ImageBatches
 
     predictor = open_predictor(args.model_file)
     labels = predictor.label_space
     ds = make_dataset(args.data, args.split, labels, image_size=predictor.image_size, batch_size=args.batch_size)
+    unknown = None if args.unknown is None else ImageBatches(args.unknown_files, predictor.image_size,
+                                                             args.batch_size)
     out = Path(args.out or Path(args.model_file).parent)
     out.mkdir(parents=True, exist_ok=True)
     # "backend": the Keras backend that ran the model, or the artifact's runtime
     metrics = evaluate_into(predictor, ds, labels, out, split=args.split, suffix=f"-{args.split}",
-                            extra={"backend": getattr(predictor, "backend", predictor.runtime)})
+                            extra={"backend": getattr(predictor, "backend", predictor.runtime)}, unknown=unknown)
     print_metrics(metrics, title=f"{args.split} metrics", source=args.model_file)
     print(json.dumps(metrics))
     return 0

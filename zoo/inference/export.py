@@ -113,6 +113,7 @@ def model_metadata(predictor, fmt: str, model_file, out: Path) -> dict:
         "batch": None,
         "outputs": sorted(predictor.label_space.names),  # keras.tree.flatten sorts dict keys
         "tasks": tasks_json(predictor.label_space),
+        **({"calibration": predictor.calibration} if predictor.calibration else {}),
     }
 
 

@@ -40,6 +40,7 @@ class ArtifactPredictor:
         self.label_space = sidecar.label_space(self.meta)
         self.name = self.meta.get("model_name", self.path.stem)
         self.heads = list(self.meta["outputs"])
+        self.calibration = self.meta.get("calibration")  # zoo.calibration.store's record, or None
 
     def predict(self, images) -> dict[str, np.ndarray]:
         images = checked_images(images, self.image_size, self.path)

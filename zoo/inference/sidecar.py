@@ -9,7 +9,10 @@ lone `.onnx` still describes itself). Keys:
     outputs (head names in the artifact's output order), trained_precision,
     tasks {name: {kind: "classification", class_names} | {kind: "regression", center, scale}},
     verification {runtime, images, max_abs_diff {head: float}, tolerance, passed,
-                  as_trained {dtype_policy, max_abs_diff {head: float}} (null for a float32 model)}
+                  as_trained {dtype_policy, max_abs_diff {head: float}} (null for a float32 model)},
+    calibration (a calibrated model only: `zoo.calibration.store`'s record, the temperatures
+                 it lists already inside the artifact's graph; the sets and unknown threshold
+                 every runtime applies to the outputs)
 """
 
 import json

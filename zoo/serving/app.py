@@ -2,8 +2,10 @@
 
     GET  /          the web page (static/index.html: pick or drop a painting)
     GET  /health    {"status": "ok"}
-    GET  /model     model name, tasks and class names, input size, backend/runtime
-    POST /predict   multipart field `image` -> the JSON `zoo predict` prints for one image
+    GET  /model     model name, tasks and class names, input size, backend/runtime, calibration
+                    (coverage, set method, unknown score; null for an uncalibrated model)
+    POST /predict   multipart field `image` -> the JSON `zoo predict` prints for one image (with
+                    the artist set, year interval and unknown verdict of a calibrated model)
     POST /explain   multipart field `image` [?task=artist|movement] -> heatmap PNG
     GET  /similar   ?id=IMAGE_ID&k=10 -> closest works (needs --embeddings FILE)
     POST /similar   multipart field `image` [?k=10] -> closest works (keras runtime)
@@ -90,6 +92,14 @@ def runtime_backend(predictor) -> str:
     return getattr(predictor, "backend", None) or {"onnx": "onnxruntime"}.get(predictor.runtime, predictor.runtime)
 
 
+def _calibration_summary(record: dict | None) -> dict | None:
+    """What /model tells the page of a calibrated model: coverage, set method, unknown score."""
+    if not record:
+        return None
+    return {"coverage": record["coverage"], "method": record["method"],
+            "unknown_score": (record.get("unknown") or {}).get("score")}
+
+
 def _k_of(request) -> int:
     k = request.query_params.get("k", "10")
     if not k.isdigit() or not 1 <= int(k) <= 100:
@@ -118,14 +128,16 @@ class Routes:
                  {"kind": "classification", "class_names": list(t.classes)} for t in p.label_space.tasks}
         return JSONResponse({"name": p.name, "tasks": tasks, "input_size": list(p.image_size),
                              "runtime": p.runtime, "backend": runtime_backend(p),
-                             "similar": self.index is not None, "top_k": self.top_k})
+                             "similar": self.index is not None, "top_k": self.top_k,
+                             "calibration": _calibration_summary(getattr(p, "calibration", None))})
 
     async def predict(self, request):
         from zoo.inference.prediction import prediction_json
 
         name, pixels = await self.pixels_of(request)
         outputs = await asyncio.wrap_future(self.worker.predict(pixels))
-        return JSONResponse({"image": name, **prediction_json(outputs, self.predictor.label_space, self.top_k)})
+        return JSONResponse({"image": name, **prediction_json(outputs, self.predictor.label_space, self.top_k,
+                                                              getattr(self.predictor, "calibration", None))})
 
     async def explain(self, request):
         from zoo.explain import class_heads, explain_pixels, render_png

@@ -105,18 +105,26 @@ def confusion_matrix(preds, targets, weights, n_classes: int, task: str = PRIMAR
 
 
 def evaluate_into(predictor, dataset, label_space: LabelSpace, out_dir, *, split: str, suffix: str = "",
-                  extra: dict | None = None) -> dict:
+                  extra: dict | None = None, unknown=None) -> dict:
     """Metrics of `predictor` (an ArtistModel, or anything with `predict(images) -> {head:
-    array}`) on `dataset` (plus `extra`) -> `metrics{suffix}.json` and one confusion matrix
-    per classification head (`RunFolder.confusion_path`) in `out_dir`. Training writes the test split
-    without a suffix, with the model's `params` and forward `gflops` per image; `zoo
-    evaluate` uses "-<split>". Returns the metrics.
+    array}`) on `dataset` (plus `extra`) -> `metrics{suffix}.json`, one confusion matrix
+    per classification head (`RunFolder.confusion_path`) and the reliability diagram in
+    `out_dir`. Training writes the test split without a suffix, with the model's `params`
+    and forward `gflops` per image; `zoo evaluate` uses "-<split>". `unknown`: batches of
+    works by artists outside the model (`zoo.training.unknown_data`) for the unknown-artist
+    figures (`calibration_metrics`). Returns the metrics.
     """
     from zoo.training import plots
+    from zoo.training.calibration_metrics import calibration_metrics
 
-    preds, targets, weights, infer_img_s = collect_predictions(predictor, dataset)
+    model = keras_model_of(predictor)
+    preds, targets, weights, infer_img_s, logits = _outputs(predictor, model, dataset)
+    record, temps = calibration_of(predictor, model)
     metrics = {"split": split, **compute_metrics(preds, targets, weights, label_space),
+               **calibration_metrics(preds, targets, weights, label_space, record, temps),
                "infer_img_s": infer_img_s, "backend": _backend_name(predictor), **(extra or {})}
+    if unknown is not None:
+        metrics.update(_unknown_figures(predictor, model, unknown, record, preds, weights, logits))
     folder = RunFolder(out_dir)
     write_atomic(folder.metrics_path(suffix), json.dumps(metrics, indent=1))
     for task in label_space.classification:
@@ -124,7 +132,46 @@ def evaluate_into(predictor, dataset, label_space: LabelSpace, out_dir, *, split
             matrix = confusion_matrix(preds, targets, weights, len(task.classes), task.name)
             plots.plot_confusion(matrix, task.classes, folder.confusion_path(task.name, suffix),
                                  title=f"{task.name} confusion ({split} split)", task=task.name)
+    heads = {t.name: (preds[t.name][weights[t.name] > 0], targets[t.name][weights[t.name] > 0].argmax(1),
+                      temps.get(t.name, 1.0)) for t in label_space.classification if t.name in preds}
+    plots.plot_reliability(heads, folder.reliability_path(suffix), title=f"reliability ({split} split)")
     return metrics
+
+
+def keras_model_of(predictor):
+    """The ArtistModel behind `predictor` (itself, or a KerasPredictor's), else None (an artifact)."""
+    model = getattr(predictor, "model", predictor)
+    return model if hasattr(model, "heads") and hasattr(model, "backbone") else None
+
+
+def calibration_of(predictor, model) -> tuple[dict | None, dict]:
+    """(calibration record or None, {class head: temperature}) of a model or an artifact's sidecar."""
+    if model is not None:
+        return model.calibration, {n: h.temperature for n, h in model.heads.items() if not h.is_regression}
+    record = getattr(predictor, "calibration", None)
+    return record, dict((record or {}).get("temperature", {}))
+
+
+def _outputs(predictor, model, dataset):
+    """`collect_predictions` (through `with_features` for a Keras model) plus the heads' logits (None
+    for an artifact)."""
+    from zoo.training.features import FEATURES, head_logits, with_features
+
+    if model is None:
+        return (*collect_predictions(predictor, dataset), None)
+    preds, targets, weights, img_s = collect_predictions(with_features(model), dataset)
+    return preds, targets, weights, img_s, head_logits(model, preds.pop(FEATURES))
+
+
+def _unknown_figures(predictor, model, batches, record, preds, weights, logits) -> dict:
+    """`unknown_*` metrics: the known split's labelled primary-head rows against `batches`."""
+    from zoo.training.calibration_metrics import unknown_metrics
+
+    mask = weights[PRIMARY] > 0
+    other, _, _, _, other_logits = _outputs(predictor, model, batches)
+    return unknown_metrics(record, preds[PRIMARY][mask], other[PRIMARY],
+                           None if logits is None else logits[PRIMARY][mask],
+                           None if other_logits is None else other_logits[PRIMARY])
 
 
 def _backend_name(predictor) -> str:

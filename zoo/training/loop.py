@@ -21,6 +21,7 @@ from recipes import Recipe
 from zoo.artist_model import ArtistModel
 from zoo.run_folder import RunFolder, RunState
 from zoo.training import evaluation, finetune, plots
+from zoo.training.calibrate import calibrate, calibration_options
 from zoo.training.callbacks import (
     DivergenceGuard,
     EpochLog,
@@ -203,7 +204,7 @@ def _datasets(start: Start, data_dir, cluster: Cluster, seed: int, clock: PhaseC
         train_ds = make_dataset(data_dir, "train", start.labels, image_size=size, batch_size=local_batch,
                                 shuffle=True, augment=recipe.augment, mix=recipe.mix,
                                 balanced=recipe.balanced, seed=seed, repeat=recipe.balanced,
-                                shard=cluster.shard, pad_to=pad_to)
+                                shard=cluster.shard, pad_to=pad_to, outlier_weight=recipe.outlier_exposure)
         val_ds = make_dataset(data_dir, "val", start.labels, image_size=size, batch_size=local_batch,
                               shard=cluster.shard, pad_to=pad_to) if recipe.validate else None
     keras.mixed_precision.set_dtype_policy(start.precision.policy)  # after the pipeline, before the model
@@ -294,14 +295,20 @@ def _restore_model(folder: RunFolder, state: RunState, recipe: Recipe, steps: in
 
 def finish(folder: RunFolder, data_dir, labels, recipe: Recipe, started: float, clock: PhaseClock) -> RunResult:
     """model.keras from the best epoch (the architecture of the last checkpoint, the best
-    weights, no optimizer state: a third of an Adam checkpoint's size), its test metrics
-    and the pictures."""
-    from data_tools.pipeline import make_dataset
+    weights, no optimizer state: a third of an Adam checkpoint's size), calibrated on the
+    validation split, its test metrics and the pictures."""
+    from data_tools.pipeline import load_rows, make_dataset
 
     state = folder.read_state()
     with clock.timed("export"):
         model = zoo.load_model(folder.checkpoint_path(state), compile=False)
         folder.load_best(model)
+    if load_rows(data_dir, "val"):
+        with clock.timed("calibrate"):
+            val_ds = make_dataset(data_dir, "val", labels, image_size=(recipe.image_size, recipe.image_size),
+                                  batch_size=recipe.batch_size)
+            calibrate(model, val_ds, **calibration_options(recipe))
+    with clock.timed("export"):
         folder.save_model(model)
     with clock.timed("test"):
         test_ds = make_dataset(data_dir, "test", labels, image_size=(recipe.image_size, recipe.image_size),

@@ -61,7 +61,7 @@ def plan(folder: RunFolder, recipe: Recipe, data_dir, *, resume: bool, backend: 
         labels = LabelSpace.from_json(config["labels"])  # also the pre-restructure record
         return Start(recipe, labels, recorded_precision(config, recipe), config, state, rows, shape)
     recipe = fit_warmup(recipe)
-    labels = LabelSpace.from_rows(rows)
+    labels = LabelSpace.from_rows(rows, out_of_set=recipe.outlier_exposure > 0)  # "Unknown Artist": no class
     chosen = precision.resolve(recipe.precision)
     config = new_config(recipe, backend, data_dir, seed, labels, cluster, chosen)
     return Start(recipe, labels, chosen, config, None, rows, shape)

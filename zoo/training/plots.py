@@ -1,4 +1,4 @@
-"""Pictures of a run: training curves and confusion matrices (matplotlib, no display)."""
+"""Pictures of a run: training curves, confusion matrices and reliability diagrams (matplotlib, no display)."""
 
 import matplotlib
 
@@ -63,6 +63,30 @@ def plot_confusion(matrix: np.ndarray, names, path, title="artist confusion (tes
                 ax.text(j, i, count, ha="center", va="center", fontsize=6,
                         color="white" if norm[i, j] > 0.5 else "black")
     fig.colorbar(image, ax=ax, fraction=0.046, label=f"fraction of true {task}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_reliability(heads: dict, path, title: str = "reliability (test split)") -> None:
+    """Reliability diagram, one panel per classification head: accuracy against confidence in
+    15 equal-width bins, before (raw, temperature 1) and after the temperature. `heads`:
+    {name: (probs (n, K) calibrated, labels (n,), temperature)}."""
+    from zoo.calibration import temperature as temp
+
+    heads = {name: h for name, h in heads.items() if len(h[1])}
+    fig, axes = plt.subplots(1, max(1, len(heads)), figsize=(4.2 * max(1, len(heads)), 4.0), squeeze=False)
+    centers = (np.arange(temp.ECE_BINS) + 0.5) / temp.ECE_BINS
+    for ax, (name, (probs, labels, t)) in zip(axes[0], heads.items(), strict=False):
+        raw = temp.softmax_at(temp.logits_of(probs, t), 1.0)
+        for p, label, style in ((raw, "raw", "--s"), (probs, f"T = {t:.2f}", "-o")):
+            _, acc, _ = temp.reliability_bins(p, labels)
+            ax.plot(centers, acc, style, ms=3, label=f"{label} (ECE {temp.ece(p, labels):.3f})")
+        ax.plot([0, 1], [0, 1], ":", color="grey", label="perfect")
+        ax.set(title=f"{name}", xlabel="confidence", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -8,6 +8,7 @@ Phases (seconds, this process only; a resumed run records its own):
   train_steps  every other training batch
   validation   validation passes (the first one also compiles the test step)
   epoch_end    the callbacks after validation: checkpoint, best weights, logs
+  calibrate    temperatures, conformal and unknown-artist thresholds on the validation split
   export       `model.keras` from the best epoch
   test         test-split predictions (compiles the predict step), metrics and plots
 `other` is the rest of `train()` (argument checks, config, callbacks); process start-up
@@ -24,8 +25,8 @@ import keras
 
 from data_tools.files import write_atomic
 
-PHASES = ("data", "build", "fit_start", "first_step", "train_steps", "validation", "epoch_end", "export",
-          "test", "other")
+PHASES = ("data", "build", "fit_start", "first_step", "train_steps", "validation", "epoch_end", "calibrate",
+          "export", "test", "other")
 
 
 class PhaseClock:

@@ -1,9 +1,30 @@
 // The page's only script: upload the chosen painting to /predict and /explain, draw the answer.
 const $ = (id) => document.getElementById(id);
 
+let coverage = null;  // the calibrated model's set / interval coverage (0-1), null when uncalibrated
 fetch("/model").then((r) => r.json()).then((m) => {
   $("model-name").textContent = `${m.name} · ${m.runtime} (${m.backend}) · ${m.input_size.join("×")} px`;
+  coverage = m.calibration ? m.calibration.coverage : null;
 });
+
+// The calibrated model's extras: the unknown-artist verdict, the artist set, the year interval.
+function drawUncertainty(p) {
+  const v = $("verdict");
+  v.hidden = !p.unknown;
+  if (p.unknown) {
+    const cmp = p.unknown.unknown ? "<" : "≥";
+    v.textContent = `${p.unknown.verdict} (${p.unknown.kind} score ${p.unknown.score.toFixed(3)} ${cmp} ` +
+      `threshold ${p.unknown.threshold.toFixed(3)})`;
+    v.className = p.unknown.unknown ? "unknown" : "known";
+  }
+  const pct = coverage ? ` at ${Math.round(coverage * 100)} % coverage` : "";
+  $("set-row").hidden = !p.artist_set;
+  if (p.artist_set) {
+    $("set-label").textContent = `Artist set${pct}`;
+    $("artist-set").textContent = p.artist_set.length ? p.artist_set.join(" · ") : "none of these artists";
+  }
+  $("year-interval").textContent = p.year_interval ? `(${p.year_interval.map(Math.round).join("–")}${pct})` : "";
+}
 
 function showError(message) {
   $("error").textContent = message;
@@ -41,6 +62,7 @@ function drawPrediction(p) {
   if (p.movement) $("movement").textContent = `${p.movement.name} (${(p.movement.p * 100).toFixed(1)}%)`;
   $("year-row").hidden = p.year === undefined;
   if (p.year !== undefined) $("year").textContent = Math.round(p.year);
+  drawUncertainty(p);
 }
 
 async function analyse(file) {
