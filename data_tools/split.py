@@ -12,6 +12,9 @@ Exact quotas (`assign_exact`, the synthetic set, which is never extended): per a
 with n images n_val = max(1, round(n*val)), n_test = max(1, round(n*test)) (0 when
 that fraction is 0), the rest train (`split_sizes`), images shuffled with a generator
 seeded by (seed, artist). Neither result depends on input order or other artists.
+
+Published splits (`assign_published`, e.g. ArtGAN's lists): the source's test part stays
+test; its train part is split stably into train and val.
 """
 
 from __future__ import annotations
@@ -112,3 +115,16 @@ def _by_artist(rows: list[dict]) -> dict[str, list[dict]]:
     for row in rows:
         by_artist[row["artist"]].append(row)
     return by_artist
+
+
+def assign_published(rows: list[dict], val_from_train: float, seed: int) -> None:
+    """Keep a published split (row["_published"] "train"/"test"): test rows stay test; the
+    train rows are split stably (`assign_splits` with `val_from_train` as val, no test)."""
+    train = [r for r in rows if r["_published"] != "test"]
+    for row in rows:
+        if row["_published"] == "test":
+            row["split"] = "test"
+    assign_splits(train, (1.0 - val_from_train, val_from_train, 0.0), seed)
+    for row in train:  # rounding can leave a sliver of a test band: it is val
+        if row["split"] == "test":
+            row["split"] = "val"

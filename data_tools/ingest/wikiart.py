@@ -3,7 +3,14 @@
 * images in style folders: ``<Style>/<artist>_<title>-<year>.jpg``;
 * ``artist_*.csv``: rows ``Style/file.jpg,,idx`` (a header line and a single comma
   are tolerated); ``artist_class.txt``: lines ``idx Name``;
-* ``style_*``/``genre_*`` lists are not needed: the movement is the style folder.
+* ``genre_*.csv`` + ``genre_class.txt`` give the ``genre`` column, ``style_*.csv`` +
+  ``style_class.txt`` the ``movement`` column (ArtGAN's "style"); each task's lists label
+  only the images they list (the others are unlabelled for it). Without style lists the
+  movement is the style folder.
+
+The published split (`PROTOCOL`): ``artist_train.csv`` is train, ``artist_val.csv`` test
+(`data_tools.build` keeps it unless ``--split stable``). The images are those of the
+artist lists (artist is the primary task); genre and style lists add labels to them.
 
 Names from class files and style folders show '_' as ' ' ("Albrecht_Durer" ->
 "Albrecht Durer", "Abstract_Expressionism" -> "Abstract Expressionism"). The year
@@ -24,23 +31,21 @@ from data_tools.ingest.sources import Entry, key, open_sources
 from data_tools.manifest import DataError
 
 _YEAR_SUFFIX = re.compile(r"[-_](\d{4})$")
+PROTOCOL = "artgan-artist"
+PUBLISHED = {"train": "train", "val": "test"}  # artist_<part>.csv -> split kept
 
 
 def collect(paths: list[Path], stack: ExitStack) -> tuple[list[Candidate], list]:
-    """Candidates and early rejections for WikiArt sources."""
+    """Candidates (with their published split) and early rejections for WikiArt sources."""
     entries, rejected = open_sources(paths, stack, "wikiart")
     where = ", ".join(str(p) for p in paths)
-    lists = [e for e in entries if re.fullmatch(r"artist_.*\.csv", e.name.lower())]
-    if not lists:
+    if not _lists(entries, "artist"):
         raise DataError(f"wikiart: no artist_*.csv list found under {where}")
-    class_files = [e for e in entries if e.name.lower() == "artist_class.txt"]
-    if not class_files:
+    if not _class_file(entries, "artist"):
         raise DataError(f"wikiart: no artist_class.txt found under {where}")
-    classes = parse_classes(class_files[0])
-    listed: dict[str, str] = {}  # "Style/file.jpg" -> class index
-    for entry in lists:
-        for path, idx in parse_artist_list(entry):
-            listed.setdefault(style_key(path), idx)
+    listed, splits = task_labels(entries, "artist")
+    genres = task_labels(entries, "genre")[0] if _class_file(entries, "genre") else {}
+    styles = task_labels(entries, "style")[0] if _class_file(entries, "style") else None
     files = {}
     for entry in entries:
         if not is_image_name(entry.name):
@@ -55,19 +60,41 @@ def collect(paths: list[Path], stack: ExitStack) -> tuple[list[Candidate], list]
             rejected.append((entry.source, "no artist"))
             continue
         parts = k.split("/")
+        folder = parts[0].replace("_", " ") if len(parts) == 2 else ""
         stem = entry.name.rsplit(".", 1)[0]
-        candidates.append(
-            Candidate(
-                source=entry.source,
-                image_id=stem,
-                artist=classes.get(listed[k], ""),
-                year=year_from_name(stem),
-                movement=parts[0].replace("_", " ") if len(parts) == 2 else "",
-                read=entry.read,
-            )
-        )
+        candidates.append(Candidate(
+            source=entry.source, image_id=stem, artist=listed[k], year=year_from_name(stem),
+            movement=folder if styles is None else styles.get(k, ""), read=entry.read,
+            labels={"genre": genres.get(k, "")} if genres else {}, split=splits.get(k, "")))
     rejected.extend((k, "missing file") for k in listed if k not in files)
+    if len(set(splits.values())) < 2 or len(splits) < len(listed):
+        for cand in candidates:  # no train + val pair: no published split to keep
+            cand.split = ""
     return candidates, rejected
+
+
+def task_labels(entries: list[Entry], task: str) -> tuple[dict[str, str], dict[str, str]]:
+    """("Style/file.jpg" -> class name, "Style/file.jpg" -> published split) from a task's
+    ``<task>_*.csv`` lists and ``<task>_class.txt`` (the first list naming a file wins)."""
+    classes = parse_classes(_class_file(entries, task)[0])
+    names, splits = {}, {}
+    for entry in sorted(_lists(entries, task), key=lambda e: e.source):
+        part = PUBLISHED.get(entry.name.lower()[len(task) + 1 : -len(".csv")])
+        for path, idx in parse_artist_list(entry):
+            k = style_key(path)
+            if k not in names:
+                names[k] = classes.get(idx, "")
+                if part:
+                    splits[k] = part
+    return names, splits
+
+
+def _lists(entries: list[Entry], task: str) -> list[Entry]:
+    return [e for e in entries if re.fullmatch(rf"{task}_.*\.csv", e.name.lower())]
+
+
+def _class_file(entries: list[Entry], task: str) -> list[Entry]:
+    return [e for e in entries if e.name.lower() == f"{task}_class.txt"]
 
 
 def style_key(path: str) -> str:
@@ -76,7 +103,8 @@ def style_key(path: str) -> str:
 
 
 def parse_artist_list(entry: Entry) -> list[tuple[str, str]]:
-    """(path, class index) pairs of an artist_*.csv; header or malformed lines are skipped."""
+    """(path, class index) pairs of an artist/genre/style_*.csv; header or malformed lines
+    are skipped."""
     pairs = []
     for line in _text(entry).splitlines():
         if "," not in line:
