@@ -37,7 +37,7 @@ def test_same_seed_is_byte_identical_other_seed_differs(tmp_path):
         synthesize(tmp_path / name, console=quiet(), seed=seed, **SMALL)
     a, b, c = (tree(tmp_path / n) for n in "abc")
     assert a == b
-    assert len(a) == 4 * 5 + 2
+    assert len(a) == 4 * 5 + 3  # images, manifest, rejected, protocol
     assert a["manifest.csv"] != c["manifest.csv"]
     assert {r["sha1"] for r in read_manifest(tmp_path / "a")}.isdisjoint(
         r["sha1"] for r in read_manifest(tmp_path / "c")
