@@ -44,6 +44,20 @@ def test_same_seed_is_byte_identical_other_seed_differs(tmp_path):
     )
 
 
+def test_genre_is_the_subject_of_the_composition(tmp_path):
+    from data_tools.labels import LabelSpace
+    from data_tools.synth import GENRES, make_styles
+
+    synthesize(tmp_path / "g", console=quiet(), genre=True, artists=6, per_artist=3, image_size=32)
+    rows = read_manifest(tmp_path / "g")
+    subject = {s.name: GENRES[s.composition] for s in make_styles(6, 0)}
+    assert all(r["genre"] == subject[r["artist"]] for r in rows)
+    assert {r["genre"] for r in rows} == {"landscape", "portrait"}  # 6 artists: ranks 0 and 1
+    assert LabelSpace.from_rows(rows).names == ("artist", "movement", "year", "genre")
+    plain = read_manifest(synthesize(tmp_path / "p", console=quiet(), **SMALL) and tmp_path / "p")
+    assert "genre" not in plain[0]
+
+
 @pytest.fixture(scope="module")
 def default_root(tmp_path_factory) -> Path:
     """The default dataset, built by two processes racing for the same folder."""
