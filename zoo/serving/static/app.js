@@ -37,10 +37,22 @@ function drawPrediction(p) {
     list.append(li);
   }
   $("top1").textContent = p.artists && p.artists.length ? p.artists[0].name : "–";
-  $("movement-row").hidden = !p.movement;
-  if (p.movement) $("movement").textContent = `${p.movement.name} (${(p.movement.p * 100).toFixed(1)}%)`;
-  $("year-row").hidden = p.year === undefined;
-  if (p.year !== undefined) $("year").textContent = Math.round(p.year);
+  drawHeads(p);
+}
+
+// Every other head of the model, in its order: a class head as "name (p %)", a numeric one rounded.
+function drawHeads(p) {
+  const heads = $("heads");
+  heads.replaceChildren();
+  for (const [task, value] of Object.entries(p)) {
+    if (task === "artists" || task === "image" || task === "error") continue;
+    const row = document.createElement("p");
+    const strong = document.createElement("strong");
+    strong.textContent = typeof value === "number" ? Math.round(value)
+      : `${value.name} (${(value.p * 100).toFixed(1)}%)`;
+    row.append(`${task.charAt(0).toUpperCase()}${task.slice(1).replace(/_/g, " ")}: `, strong);
+    heads.append(row);
+  }
 }
 
 async function analyse(file) {
