@@ -129,3 +129,57 @@ def test_ingest_hf_hub_cache_and_offline(tmp_path):
         for k, v in old.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
     shutil.rmtree(cache)
+
+
+def painting_jpeg(seed: int, width: int = 1500) -> bytes:
+    """A painting-like JPEG `width` px wide (4:5): smooth colour fields with brush-size noise,
+    about the bytes per pixel of huggan/wikiart's scans (quality 90)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    height = width * 5 // 4
+    coarse = Image.fromarray(rng.integers(0, 256, (12, 10, 3), dtype=np.uint8)).resize((width, height), Image.BICUBIC)
+    grain = Image.fromarray(rng.integers(0, 256, (height // 6, width // 6, 3), dtype=np.uint8)).resize((width, height))
+    buf = io.BytesIO()
+    Image.blend(coarse, grain, 0.25).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+def big_rows(n: int) -> list:
+    """n rows of 1,500-px paintings by three artists (ids 1-3), as `write_huggan` takes them."""
+    return [(painting_jpeg(i), 1 + i % 3, i % 3, i % 3) for i in range(n)]
+
+
+@pytest.mark.slow  # about a minute: 2 x 48 images of 1,500 px
+def test_ingest_throughput_1500px(tmp_path):
+    """img/s of `ingest hf` on huggan/wikiart-sized images, with 1 and 2 workers (printed;
+    the README's table). Every image is kept, shrunk to --max-side."""
+    src = write_huggan(tmp_path / "big", shards=2, rows=big_rows(48))
+    speeds = {}
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}"
+        proc = run_cli("ingest", "hf", src, "--out", out, "--workers", workers, "--top-artists", "0")
+        assert proc.returncode == 0, proc.stderr
+        assert len(read_csv(out / "manifest.csv")) == 48
+        speeds[workers] = float(proc.stdout.split(" img/s")[0].rsplit("(", 1)[1])
+    print(f"ingest hf, 1,500-px JPEGs: {speeds} img/s by workers; load {os.getloadavg()}")
+    assert min(speeds.values()) > 1
+
+
+@pytest.mark.slow  # a subprocess killed midway, then a full run: about 30 s
+def test_killed_ingest_restarts_cleanly(tmp_path):
+    """SIGKILL during `ingest hf` leaves no output folder (only the dead run's .partial-PID,
+    never a manifest); the next run removes it and completes."""
+    from tests.test_synth import kill_midway
+
+    src = write_huggan(tmp_path / "big", shards=2, rows=big_rows(80))
+    out = tmp_path / "out"
+    partial = kill_midway(["ingest", "hf", src, "--out", out, "--workers", "1"], "out.partial-{pid}", tmp_path)
+    assert not out.exists() and not (partial / "manifest.csv").exists()
+    proc = run_cli("ingest", "hf", src, "--out", out, "--top-artists", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert len(read_csv(out / "manifest.csv")) == 80 and not partial.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big", "out"]

@@ -85,10 +85,11 @@ def collect(paths: list[Path], stack: ExitStack, *, columns=None, unknown_as_cla
     def make(source: str, row: dict) -> Candidate:
         labels = {task: _value(row.get(col), names[task], unknown_as_class) for task, col in mapping.items()}
         data = row.get(image) or {}
+        encoded = (data.get("bytes") if isinstance(data, dict) else data) or b""  # "empty file" if none
         return Candidate(
             source=source, image_id=re.sub(r"[/:\\]+", "-", source), artist=labels.pop("artist"),
             year=parse_year(labels.pop("year", "")), movement=labels.pop("movement", ""),
-            read=lambda b=data.get("bytes") if isinstance(data, dict) else data: b or b"", labels=labels)
+            read=lambda: encoded, labels=labels)
 
     return Stream(rows, make, limit), []
 
