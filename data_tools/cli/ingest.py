@@ -43,6 +43,7 @@ def run(args) -> int:
     from data_tools import build, clean
     from data_tools.cli import console as make_console
     from data_tools.ingest import ingest
+    from data_tools.plural import plural
 
     mode, fractions = split_mode(args.split)
     options = hf_options(args)
@@ -60,8 +61,9 @@ def run(args) -> int:
     sources = [str(s) for s in args.sources] if args.kind == "hf" else args.sources
     result = ingest(args.kind, sources, args.out, opts, args.overwrite, console, split=mode, options=options)
     console.print(build.summary_table(result, f"{args.kind} -> {args.out}"))
-    console.print(f"{result.kept} images kept in {result.seconds:.1f} s ({result.kept / max(result.seconds, 1e-9):.1f} "
-                  f"img/s, {opts.workers} workers); see {args.out}/rejected.csv")
+    rate = result.kept / max(result.seconds, 1e-9)
+    console.print(f"{result.kept} images kept in {result.seconds:.1f} s ({rate:.1f} img/s, "
+                  f"{plural(opts.workers, 'worker')}); see {args.out}/rejected.csv")
     return 0
 
 
