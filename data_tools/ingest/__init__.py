@@ -10,6 +10,7 @@ published split names it `PROTOCOL` ("artgan-artist"): with `split="auto"` (defa
 from __future__ import annotations
 
 import importlib
+import sys
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -54,6 +55,8 @@ def ingest(
         # a folder of one's own keeps every artist by default; the big sources their top 50
         opts = opts or BuildOptions(top_artists=0 if kind == "folder" else 50)
         opts = replace(opts, protocol=_protocol(kind, module, candidates, split))
+        if opts.protocol:
+            _notice_kept(opts, BuildOptions())
         with staged(out, overwrite) as tmp:
             return write_dataset(tmp, candidates, rejected, opts, console, kind,
                                  total=getattr(candidates, "total", None))
@@ -66,3 +69,10 @@ def _protocol(kind: str, module, candidates, split: str) -> str | None:
     if split == "published" and not has:
         raise DataError(f"{kind}: the source defines no published split (use --split stable)")
     return name if has and split != "stable" else None
+
+
+def _notice_kept(opts: BuildOptions, defaults: BuildOptions) -> None:
+    """Say when artist selection flags do not apply (a published split keeps every image)."""
+    if (opts.top_artists, opts.min_per_artist) != (defaults.top_artists, defaults.min_per_artist):
+        print(f"notice: the published split {opts.protocol} is kept as it is; --top-artists and "
+              "--min-per-artist do not apply (--split stable selects artists)", file=sys.stderr)
