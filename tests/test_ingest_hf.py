@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from data_tools.ingest.hf import display_name, parse_columns
+from data_tools.ingest.hf import _value, display_name, parse_columns
 from data_tools.usage import UsageError
 from tests.fixtures_data import HTML, image_bytes, read_csv, run_cli, truncated_jpeg
 
@@ -61,6 +61,8 @@ def test_display_names_and_columns():
     assert parse_columns("artist=artistName, movement=style,year=completitionYear") == {
         "artist": "artistName", "movement": "style", "year": "completitionYear"}
     assert parse_columns(None) is None
+    assert _value(["Baroque", "Rococo"], None, False) == "Baroque" and _value([], None, False) == ""
+    assert _value([2], ["a", "b", "c_d"], False) == "c_d" and _value("Unknown", None, False) == ""
     for bad in ("movement=style", "artist", "artist=a,split=b", "Artist=a"):
         with pytest.raises(UsageError):
             parse_columns(bad)

@@ -104,15 +104,19 @@ def _image_column(features: dict, where) -> str:
 
 
 def _class_names(feature, task: str, keep_unknown: bool) -> list[str] | None:
-    """Display names of a ClassLabel feature by class id ("" for unknown ones), else None."""
-    names = getattr(feature, "names", None)
+    """Display names of a ClassLabel feature (or a list of them) by class id ("" for unknown
+    ones), else None."""
+    names = getattr(getattr(feature, "feature", feature), "names", None)
     if names is None:
         return None
     return [_display(str(n), task, keep_unknown) for n in names]
 
 
 def _value(value, names: list[str] | None, keep_unknown: bool) -> str:
-    """One cell as label text: a ClassLabel id through `names`, else the value itself."""
+    """One cell as label text: a ClassLabel id through `names`, else the value itself; of a
+    list cell (asahi417/wikiart-all's `styles`, `genres`) its first item."""
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
     if value is None or value == "":
         return ""
     if names is not None:
