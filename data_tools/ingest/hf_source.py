@@ -121,7 +121,10 @@ def _hub_rows(name: str, split: str) -> Rows:
         raise DataError(f"hf: {name} is not in the local hub cache and HF_HUB_OFFLINE is set; "
                         f"download it first (hf download {name} --repo-type dataset) or go online")
     import datasets
+    from huggingface_hub.utils import logging as hub_logging
 
+    hub_logging.set_verbosity_error()  # its retry warnings: the one error line below says it
+    datasets.logging.set_verbosity_error()
     try:
         ds = datasets.load_dataset(name, split=split, streaming=True)
     except Exception as exc:  # network, auth, unknown name: datasets raises many kinds
