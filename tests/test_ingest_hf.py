@@ -55,6 +55,10 @@ def write_huggan(folder: Path, shards: int = 2, rows=None) -> Path:
 
 
 def test_display_names_and_columns():
+    from data_tools import ingest
+    from data_tools.cli import ingest as cli
+
+    assert cli.KINDS == ingest.KINDS  # the CLI's copy (no heavy import for --help)
     assert display_name("vincent-van-gogh") == "Vincent van Gogh"
     assert display_name("leonardo-da-vinci") == "Leonardo da Vinci"
     assert display_name("pierre-auguste-renoir") == "Pierre Auguste Renoir"
