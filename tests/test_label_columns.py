@@ -70,10 +70,10 @@ def test_unknown_task_is_one_error_line_before_the_backend(tmp_path):
 
 @pytest.mark.slow  # a torch training run and a predict: about 2 minutes on the shared 2-core machine
 def test_train_with_a_genre_head_and_tasks(tmp_path):
-    """synth --genre -> a genre head with its metrics and confusion matrix, the protocol in
+    """synth (genre by default) -> a genre head with its metrics and confusion matrix, the protocol in
     config.json and metrics.json; --tasks artist,genre drops movement and year; predict shows
     genre."""
-    data = synth_data(tmp_path / "data", 6, 6, "--genre")
+    data = synth_data(tmp_path / "data", 6, 6)
     run = tmp_path / "run"
     proc = run_cli(["-m", "zoo", "train", "--backend", "torch", "--data", str(data), "--out", str(run), *TINY,
                     "--epochs", "1", "--tasks", "artist,genre"], backend="torch")

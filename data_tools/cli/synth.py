@@ -1,5 +1,6 @@
 """write the embedded synthetic dataset"""
 
+import argparse
 from pathlib import Path
 
 from data_tools.usage import int_at_least
@@ -15,8 +16,9 @@ def add_arguments(p) -> None:
     p.add_argument("--image-size", type=positive, default=128, help="side in pixels (%(default)s)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same bytes (%(default)s)")
     p.add_argument("--split", default=DEFAULT_SPLIT, help="train,val,test fractions (%(default)s)")
-    p.add_argument("--genre", action="store_true",
-                   help="add a genre column: the subject each composition draws (landscape, portrait, still life)")
+    p.add_argument("--genre", action=argparse.BooleanOptionalAction, default=True,
+                   help="a genre column: the subject each composition draws (landscape, portrait, "
+                   "still life); on by default, --no-genre leaves it out")
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
 
 
