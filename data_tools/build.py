@@ -23,6 +23,9 @@ A source's published split (`BuildOptions.protocol`, e.g. ArtGAN's lists; each c
 of another image or by artist selection (that would change the benchmark), the published
 train part gives train and a stable val part (`split.assign_published`), the published
 test part is test, and protocol.json counts the test images with a near duplicate in train.
+A protocol whose task is not the artist (`BuildOptions.protocol_task`, e.g. ArtGAN's genre
+lists) keeps rows without an artist (empty artist, images under ``images/_no-artist/``) and
+carves val stratified by that task's column; everywhere else a row needs an artist.
 
 Candidates are a list (processed in `source` order) or, for a streamed source, an
 iterator (its own order; `total` sizes the progress bar); each is cleaned in worker
@@ -60,6 +63,7 @@ from data_tools.plural import plural
 from data_tools.split import assign_exact, assign_published, assign_splits
 
 INCOMING = ".incoming"
+NO_ARTIST = "_no-artist"  # the image folder of rows without an artist (no slug starts with "_")
 
 
 @dataclass
@@ -91,6 +95,7 @@ class BuildOptions:
     near_duplicate_bits: int | None = neardup.MAX_BITS  # None: no near-duplicate grouping
     exact_split: bool = False  # exact per-artist quotas instead of stable keys (synth)
     protocol: str | None = None  # keep the candidates' published split under this name
+    protocol_task: str = "artist"  # the task whose lists define that split's rows ("genre", "style")
     val_from_train: float = protocol_file.VAL_FROM_TRAIN  # published split: share of train that is val
     workers: int = 1  # processes that clean images (`data_tools.clean`)
 
@@ -160,13 +165,13 @@ def write_dataset(
         detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "no input images"
         raise DataError(f"{label}: no usable images ({detail})")
     if opts.protocol:
-        assign_published(rows, opts.val_from_train, opts.seed)
+        assign_published(rows, opts.val_from_train, opts.seed, by=protocol_file.column_of(opts.protocol_task))
         record = protocol_file.published(opts.protocol, opts.val_from_train, opts.seed,
-                                    _test_near_train(rows, opts.near_duplicate_bits))
+                                         _test_near_train(rows, opts.near_duplicate_bits), opts.protocol_task)
     else:
         (assign_exact if opts.exact_split else assign_splits)(rows, opts.split, opts.seed)
         record = protocol_file.stable(opts.split, opts.seed, exact=opts.exact_split)
-    slugs = artist_slugs(sorted({r["artist"] for r in rows}))
+    slugs = {**artist_slugs(sorted({r["artist"] for r in rows} - {""})), "": NO_ARTIST}
     for slug in set(slugs.values()):
         (folder / "images" / slug).mkdir(parents=True, exist_ok=True)
     for row in rows:
@@ -196,7 +201,8 @@ def _clean_all(candidates, incoming, rejected, opts, console, label, total=None)
         candidates, total = sorted(candidates, key=lambda c: (c.source, c.image_id)), len(candidates)
     fingerprint = opts.near_duplicate_bits is not None
     outcomes = clean.cleaned(candidates, max_side=opts.max_side, max_pixels=opts.max_pixels,
-                             fingerprint=fingerprint, workers=opts.workers, total=total)
+                             fingerprint=fingerprint, workers=opts.workers, total=total,
+                             need_artist=not (opts.protocol and opts.protocol_task != "artist"))
     with _progress(console) as progress:
         task = progress.add_task(label, total=total)
         for n, (cand, outcome) in enumerate(outcomes):

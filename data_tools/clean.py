@@ -40,9 +40,10 @@ def clean_bytes(data, max_side: int | None, max_pixels: int, fingerprint: bool):
     return jpeg, neardup.fingerprint(jpeg) if fingerprint else None
 
 
-def read_candidate(cand):
-    """The candidate's bytes or image; a str reason for one that cannot be read."""
-    if not cand.artist.strip():
+def read_candidate(cand, need_artist: bool = True):
+    """The candidate's bytes or image; a str reason for one that cannot be read (or that
+    has no artist, when `need_artist`)."""
+    if need_artist and not cand.artist.strip():
         return "no artist"
     try:
         return cand.read()
@@ -55,22 +56,23 @@ def read_candidate(cand):
 
 
 def cleaned(candidates: Iterable, *, max_side, max_pixels, fingerprint: bool, workers: int,
-            total: int | None = None) -> Iterator[tuple]:
+            total: int | None = None, need_artist: bool = True) -> Iterator[tuple]:
     """Yield `(candidate, outcome)` in input order; outcome as `clean_bytes` (or a read's
     rejection reason). `workers` > 1 cleans in that many processes, unless `total` (the
-    number of candidates, when known) is below POOL_MIN."""
+    number of candidates, when known) is below POOL_MIN. `need_artist`: a candidate without
+    an artist is rejected ("no artist"), as everywhere but a non-artist published protocol."""
     work = partial(clean_bytes, max_side=max_side, max_pixels=max_pixels, fingerprint=fingerprint)
     small = total is not None and total < POOL_MIN
     if workers <= 1 or small:
         for cand in candidates:
-            data = read_candidate(cand)
+            data = read_candidate(cand, need_artist)
             yield cand, data if isinstance(data, str) else work(data)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         stream = iter(candidates)
         while batch := list(itertools.islice(stream, workers * BATCH_PER_WORKER)):
-            data = [read_candidate(c) for c in batch]
+            data = [read_candidate(c, need_artist) for c in batch]
             done = iter(pool.map(work, [d for d in data if not isinstance(d, str)], chunksize=2))
             for cand, item in zip(batch, data, strict=True):
                 yield cand, item if isinstance(item, str) else next(done)

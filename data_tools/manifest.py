@@ -7,8 +7,9 @@ A dataset folder DIR holds:
   kept; ``duplicate_of`` names the kept image's source for "duplicate content" and
   "near duplicate" (one near-duplicate group = one kept source), else it is empty;
 * ``manifest.csv`` - one row per image with the columns in ``COLUMNS``:
-  ``path`` is relative to DIR, ``year`` an integer or empty, ``movement`` may be
-  empty, ``split`` is train/val/test, ``sha1`` is the SHA-1 of the written JPEG
+  ``path`` is relative to DIR, ``artist`` is empty only where protocol.json allows it (a
+  published split of another task: ``artgan-genre``, ``artgan-style``), ``year`` an
+  integer or empty, ``movement`` may be empty, ``split`` is train/val/test, ``sha1`` is the SHA-1 of the written JPEG
   bytes (a clean input JPEG is kept as is, other images are encoded deterministically, and
   ``sha1sum`` can verify a file), ``source`` names the original input file;
   any further column is one more label (genre, style, medium, ...): a class name, or a
@@ -30,6 +31,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
+from data_tools import protocol
 from data_tools.files import atomic_path
 
 COLUMNS = ("image_id", "path", "artist", "year", "movement", "split", "sha1", "source")
@@ -57,21 +59,26 @@ def read_manifest(directory: str | os.PathLike) -> list[dict]:
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
-    rows = [_parse_row(path, n, raw) for n, raw in enumerate(reader, start=2)]
+    try:
+        artist_optional = protocol.artist_optional(protocol.read(directory))
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    rows = [_parse_row(path, n, raw, artist_optional) for n, raw in enumerate(reader, start=2)]
     if not rows:
         raise DataError(f"{path}: no rows")
     return rows
 
 
-def _parse_row(path: Path, line: int, raw: dict) -> dict:
-    """Validate and convert one manifest row."""
+def _parse_row(path: Path, line: int, raw: dict, artist_optional: bool = False) -> dict:
+    """Validate and convert one manifest row (`artist_optional`: an empty artist is a
+    missing label, as protocol.json allows for a published split of another task)."""
     if None in raw or any(v is None for v in raw.values()):
         raise DataError(f"{path} line {line}: wrong number of fields")
     row = {k: v for k, v in raw.items() if k is not None}
     rel = PurePosixPath(row["path"])
     if not row["path"] or rel.is_absolute() or ".." in rel.parts:
         raise DataError(f"{path} line {line}: bad image path {row['path']!r}")
-    if not row["artist"]:
+    if not row["artist"] and not artist_optional:
         raise DataError(f"{path} line {line}: empty artist")
     if row["split"] not in SPLITS:
         raise DataError(f"{path} line {line}: split {row['split']!r} is not train/val/test")

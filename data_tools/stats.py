@@ -19,9 +19,12 @@ BAR_WIDTH = 40
 
 
 def dataset_warnings(rows: list[dict]) -> list[str]:
-    """Imbalance (largest/smallest artist above IMBALANCE_RATIO) and artists missing a split."""
-    counts = Counter(r["artist"] for r in rows)
+    """Imbalance (largest/smallest artist above IMBALANCE_RATIO) and artists missing a split
+    (rows without an artist count for neither)."""
+    counts = Counter(r["artist"] for r in rows if r["artist"])
     out = []
+    if not counts:
+        return out
     big, small = max(counts, key=counts.get), min(counts, key=counts.get)
     if counts[big] > IMBALANCE_RATIO * counts[small]:
         ratio = counts[big] / counts[small]
@@ -42,12 +45,16 @@ def print_stats(directory: str | Path, console: Console | None = None) -> list[s
     console = console or Console()
     rows = read_manifest(directory)
     rejected = read_rejected(directory)
+    no_artist = sum(not r["artist"] for r in rows)
     console.print(
         f"[bold]{directory}[/]: {plural(len(rows), 'image')}, "
-        f"{plural(len({r['artist'] for r in rows}), 'artist')}, {len(rejected)} rejected; "
+        f"{plural(len({r['artist'] for r in rows} - {''}), 'artist')}, {len(rejected)} rejected; "
         f"manifest sha256 {manifest_hash(directory)}",  # in full, as config.json records it
         soft_wrap=True,
     )
+    if no_artist:
+        console.print(f"no artist: {plural(no_artist, 'image')} (listed by the protocol's task only; "
+                      "masked for the artist head)", highlight=False)
     console.print(protocol_line(protocol.read(directory)), highlight=False)
     console.print(_artist_table(rows))
     console.print(_movement_table(rows))
@@ -77,9 +84,9 @@ def _artist_table(rows: list[dict]) -> Table:
     table.add_column("artist", no_wrap=True)
     for name in (*SPLITS, "total"):
         table.add_column(name, justify="right")
-    for artist in sorted({r["artist"] for r in rows}):
+    for artist in sorted({r["artist"] for r in rows}, key=lambda a: (not a, a)):
         n = [per[(artist, s)] for s in SPLITS]
-        table.add_row(artist, *map(str, n), str(sum(n)))
+        table.add_row(artist or "(no artist)", *map(str, n), str(sum(n)))
     totals = [sum(per[k] for k in per if k[1] == s) for s in SPLITS]
     table.add_row("all", *map(str, totals), str(len(rows)), style="bold")
     return table
@@ -112,7 +119,7 @@ def _movement_table(rows: list[dict], column: str = "movement") -> Table:
     for movement in sorted({r[column] for r in rows}):
         group = [r for r in rows if r[column] == movement]
         label = movement or "(unknown)"
-        table.add_row(label, str(len({r["artist"] for r in group})), str(len(group)))
+        table.add_row(label, str(len({r["artist"] for r in group} - {""})), str(len(group)))
     return table
 
 

@@ -7,6 +7,7 @@ from data_tools.usage import UsageError, int_at_least
 MAX_PIXELS = 89_478_485  # = data_tools.images.MAX_PIXELS (Pillow's limit); no PIL import here
 KINDS = ("art500k", "wikiart", "folder", "hf")  # = data_tools.ingest.KINDS
 HF_ONLY = ("columns", "unknown_as_class", "limit", "hf_split")
+PROTOCOLS = ("artgan-artist", "artgan-genre", "artgan-style")  # = data_tools.ingest.wikiart.PROTOCOLS
 
 
 def add_arguments(p) -> None:
@@ -25,6 +26,10 @@ def add_arguments(p) -> None:
                    help="auto (default): the source's published split where it has one (wikiart: "
                    "ArtGAN's artist lists), else the stable 0.8,0.1,0.1; published; stable; or "
                    "train,val,test fractions of the stable split")
+    p.add_argument("--protocol", choices=PROTOCOLS, default=None,
+                   help="wikiart: whose ArtGAN lists define the rows and train/test (default "
+                   "artgan-artist); the other tasks' lists only label them, a row without an artist "
+                   "keeps an empty (masked) artist")
     p.add_argument("--seed", type=int, default=0, help="split seed (%(default)s)")
     p.add_argument("--workers", type=positive, default=None,
                    help="processes that decode and re-encode images (default: the CPU cores, at most 8)")
@@ -77,7 +82,12 @@ def split_mode(spec: str) -> tuple[str, tuple[float, float, float]]:
 
 
 def hf_options(args) -> dict:
-    """The hf source's `collect` keywords; UsageError when another kind is given them."""
+    """The source's `collect` keywords (hf: columns, ...; wikiart: protocol); UsageError when
+    another kind is given them."""
+    if args.protocol and args.kind != "wikiart":
+        raise UsageError("--protocol is for 'ingest wikiart' only")
+    if args.kind == "wikiart":
+        return {"protocol": args.protocol} if args.protocol else {}
     given = [n for n in HF_ONLY if getattr(args, n) not in (None, False, "train")]
     if args.kind != "hf":
         if given:

@@ -3,8 +3,10 @@
 Each kind is a module with ``collect(paths, stack, **options) -> (candidates, rejected)``
 (candidates: a list, or a streamed iterable with a `total`); `ingest` runs it and writes
 the result atomically with `build.write_dataset`. A module whose candidates carry a
-published split names it `PROTOCOL` ("artgan-artist"): with `split="auto"` (default) or
-"published" it is kept (`build` module docstring), with "stable" the zoo's own split is made.
+published split names it `PROTOCOL` ("artgan-artist"), or, where it offers several
+(`PROTOCOLS`: name -> the task whose lists define the rows), takes the chosen one as the
+``protocol`` option: with `split="auto"` (default) or "published" it is kept (`build`
+module docstring), with "stable" the zoo's own split is made.
 """
 
 from __future__ import annotations
@@ -54,7 +56,10 @@ def ingest(
         candidates, rejected = module.collect(paths, stack, **(options or {}))
         # a folder of one's own keeps every artist by default; the big sources their top 50
         opts = opts or BuildOptions(top_artists=0 if kind == "folder" else 50)
-        opts = replace(opts, protocol=_protocol(kind, module, candidates, split))
+        name = (options or {}).get("protocol") or getattr(module, "PROTOCOL", None)
+        kept = _protocol(kind, name, candidates, split)
+        opts = replace(opts, protocol=kept,
+                       protocol_task=getattr(module, "PROTOCOLS", {}).get(kept, "artist") if kept else "artist")
         if opts.protocol:
             _notice_kept(opts, BuildOptions())
         with staged(out, overwrite) as tmp:
@@ -62,9 +67,8 @@ def ingest(
                                  total=getattr(candidates, "total", None))
 
 
-def _protocol(kind: str, module, candidates, split: str) -> str | None:
-    """The published protocol to keep, None for the zoo's stable split."""
-    name = getattr(module, "PROTOCOL", None)
+def _protocol(kind: str, name: str | None, candidates, split: str) -> str | None:
+    """The published protocol `name` to keep, None for the zoo's stable split."""
     has = bool(name) and isinstance(candidates, list) and any(c.split for c in candidates)
     if split == "published" and not has:
         raise DataError(f"{kind}: the source defines no published split (use --split stable)")

@@ -8,15 +8,19 @@
   only the images they list (the others are unlabelled for it). Without style lists the
   movement is the style folder.
 
-The published split (`PROTOCOL`): ``artist_train.csv`` is train, ``artist_val.csv`` test
-(`data_tools.build` keeps it unless ``--split stable``). The images are those of the
-artist lists (artist is the primary task); genre and style lists add labels to them.
+The published split of one task (`PROTOCOLS`, ``--protocol``; default ``artgan-artist``):
+that task's ``<task>_train.csv`` is train, its ``<task>_val.csv`` test (`data_tools.build`
+keeps it unless ``--split stable``), and its lists define the rows: ArtGAN's three tasks
+list different images (artist 13,346 / 5,706, genre 45,503 / 19,492, style 57,025 /
+24,421). The other tasks' lists only label the rows they name; a row they do not name is
+unlabelled for them. Under ``artgan-genre`` or ``artgan-style`` a row no artist list names
+keeps an empty artist (masked like a missing year; protocol.json's "task" allows it).
 
 Names from class files and style folders show '_' as ' ' ("Albrecht_Durer" ->
 "Albrecht Durer", "Abstract_Expressionism" -> "Abstract Expressionism"). The year
 is taken from a file name ending in ``-YYYY`` or ``_YYYY`` (1000..2100), else
-unknown. Image files that no artist list names are rejected as "no artist". The
-image id is the file name without extension.
+unknown. Image files that the protocol task's lists do not name are rejected as "no
+artist" ("no genre", "no style"). The image id is the file name without extension.
 """
 
 from __future__ import annotations
@@ -31,21 +35,27 @@ from data_tools.ingest.sources import Entry, key, open_sources
 from data_tools.manifest import DataError
 
 _YEAR_SUFFIX = re.compile(r"[-_](\d{4})$")
-PROTOCOL = "artgan-artist"
-PUBLISHED = {"train": "train", "val": "test"}  # artist_<part>.csv -> split kept
+# --protocol -> the task whose lists define the rows and their published split
+PROTOCOLS = {"artgan-artist": "artist", "artgan-genre": "genre", "artgan-style": "style"}
+PROTOCOL = "artgan-artist"  # the default
+PUBLISHED = {"train": "train", "val": "test"}  # <task>_<part>.csv -> split kept
 
 
-def collect(paths: list[Path], stack: ExitStack) -> tuple[list[Candidate], list]:
-    """Candidates (with their published split) and early rejections for WikiArt sources."""
+def collect(paths: list[Path], stack: ExitStack, protocol: str = PROTOCOL) -> tuple[list[Candidate], list]:
+    """Candidates (with the published split of `protocol`'s task) and early rejections."""
+    if protocol not in PROTOCOLS:
+        raise DataError(f"wikiart: unknown protocol {protocol!r} (choose from {', '.join(PROTOCOLS)})")
+    task = PROTOCOLS[protocol]
     entries, rejected = open_sources(paths, stack, "wikiart")
     where = ", ".join(str(p) for p in paths)
-    if not _lists(entries, "artist"):
-        raise DataError(f"wikiart: no artist_*.csv list found under {where}")
-    if not _class_file(entries, "artist"):
-        raise DataError(f"wikiart: no artist_class.txt found under {where}")
-    listed, splits = task_labels(entries, "artist")
-    genres = task_labels(entries, "genre")[0] if _class_file(entries, "genre") else {}
-    styles = task_labels(entries, "style")[0] if _class_file(entries, "style") else None
+    if not _lists(entries, task):
+        raise DataError(f"wikiart: no {task}_*.csv list found under {where}")
+    if not _class_file(entries, task):
+        raise DataError(f"wikiart: no {task}_class.txt found under {where}")
+    labels = {t: task_labels(entries, t) for t in PROTOCOLS.values() if _lists(entries, t) and _class_file(entries, t)}
+    listed, splits = labels[task]
+    artists, genres = labels.get("artist", ({}, {}))[0], labels.get("genre", ({}, {}))[0]
+    styles = labels["style"][0] if "style" in labels else None
     files = {}
     for entry in entries:
         if not is_image_name(entry.name):
@@ -57,13 +67,13 @@ def collect(paths: list[Path], stack: ExitStack) -> tuple[list[Candidate], list]
     candidates = []
     for k, entry in files.items():
         if k not in listed:
-            rejected.append((entry.source, "no artist"))
+            rejected.append((entry.source, f"no {task}"))
             continue
         parts = k.split("/")
         folder = parts[0].replace("_", " ") if len(parts) == 2 else ""
         stem = entry.name.rsplit(".", 1)[0]
         candidates.append(Candidate(
-            source=entry.source, image_id=stem, artist=listed[k], year=year_from_name(stem),
+            source=entry.source, image_id=stem, artist=artists.get(k, ""), year=year_from_name(stem),
             movement=folder if styles is None else styles.get(k, ""), read=entry.read,
             labels={"genre": genres.get(k, "")} if genres else {}, split=splits.get(k, "")))
     rejected.extend((k, "missing file") for k in listed if k not in files)
