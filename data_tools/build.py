@@ -171,8 +171,9 @@ def write_dataset(
     else:
         (assign_exact if opts.exact_split else assign_splits)(rows, opts.split, opts.seed)
         record = protocol_file.stable(opts.split, opts.seed, exact=opts.exact_split)
-    slugs = {**artist_slugs(sorted({r["artist"] for r in rows} - {""})), "": NO_ARTIST}
-    for slug in set(slugs.values()):
+    named = sorted({r["artist"] for r in rows} - {""})
+    slugs = {**artist_slugs(named), "": NO_ARTIST}
+    for slug in {slugs[r["artist"]] for r in rows}:
         (folder / "images" / slug).mkdir(parents=True, exist_ok=True)
     for row in rows:
         row["path"] = f"images/{slugs[row['artist']]}/{row['image_id']}.jpg"
@@ -185,7 +186,7 @@ def write_dataset(
     write_manifest(folder, rows)
     return BuildResult(
         kept=len(rows),
-        artists=len(slugs),
+        artists=len(named),
         reasons=Counter(r[1] for r in rejected),
         seconds=time.perf_counter() - start,
     )
