@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from data_tools.labels import LabelSpace
 from data_tools.manifest import manifest_hash, read_manifest
 from data_tools.synth import ensure_default_dataset, synthesize
 from tests.fixtures_data import ROOT, run_cli
@@ -45,7 +46,6 @@ def test_same_seed_is_byte_identical_other_seed_differs(tmp_path):
 
 
 def test_genre_is_the_subject_of_the_composition(tmp_path):
-    from data_tools.labels import LabelSpace
     from data_tools.synth import GENRES, make_styles
 
     synthesize(tmp_path / "g", console=quiet(), artists=6, per_artist=3, image_size=32)  # genre by default
@@ -94,6 +94,7 @@ def test_default_dataset_content(default_root):
     assert all(r["year"] is not None and r["movement"] for r in rows)
     assert 3 <= len({r["movement"] for r in rows}) <= 4
     assert Counter(r["genre"] for r in rows) == {"landscape": 240, "portrait": 240, "still life": 120}
+    assert LabelSpace.from_rows(rows).names == ("artist", "movement", "year", "genre")  # make train's 4 heads
     assert Counter(r["split"] for r in rows) == {"train": 480, "val": 60, "test": 60}
     assert len({r["sha1"] for r in rows}) == 600
     for artist in counts:  # years stay inside each artist's active range
