@@ -24,7 +24,7 @@ def add_arguments(p) -> None:
     p.add_argument("--max-pixels", type=positive, default=MAX_PIXELS, help="refuse larger images (%(default)s)")
     p.add_argument("--split", default="auto",
                    help="auto (default): the source's published split where it has one (wikiart: "
-                   "ArtGAN's artist lists), else the stable 0.8,0.1,0.1; published; stable; or "
+                   "the --protocol task's ArtGAN lists), else the stable 0.8,0.1,0.1; published; stable; or "
                    "train,val,test fractions of the stable split")
     p.add_argument("--protocol", choices=PROTOCOLS, default=None,
                    help="wikiart: whose ArtGAN lists define the rows and train/test (default "
@@ -51,7 +51,7 @@ def run(args) -> int:
     from data_tools.plural import plural
 
     mode, fractions = split_mode(args.split)
-    options = hf_options(args)
+    options = source_options(args)
     top = args.top_artists
     opts = build.BuildOptions(
         top_artists=(0 if args.kind == "folder" else 50) if top is None else top,
@@ -81,7 +81,7 @@ def split_mode(spec: str) -> tuple[str, tuple[float, float, float]]:
     return "stable", parse_split(spec)
 
 
-def hf_options(args) -> dict:
+def source_options(args) -> dict:
     """The source's `collect` keywords (hf: columns, ...; wikiart: protocol); UsageError when
     another kind is given them."""
     if args.protocol and args.kind != "wikiart":
