@@ -4,4 +4,5 @@ import sys
 
 from data_tools.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # ingest's worker processes (spawn) import this module too
+    sys.exit(main())

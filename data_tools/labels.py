@@ -10,8 +10,11 @@ class id), a regression task predicts a number in the column's own units
 import math
 from dataclasses import dataclass
 
-# Manifest column -> kind, for manifests whose label columns are today's fixed three.
+# Manifest column -> kind of the label columns every manifest has; any further column is
+# one more task (`label_columns`).
 DEFAULT_COLUMNS = {"artist": "class", "movement": "class", "year": "regression"}
+# Manifest columns that are no label.
+NOT_LABELS = ("image_id", "path", "split", "sha1", "source")
 # (center, scale) of a regression task when nothing is known about its values: years
 # 1750-1950 map to -1..1. The one place this default is written.
 DEFAULT_SCALING = {"year": (1850.0, 100.0)}
@@ -86,11 +89,23 @@ class LabelSpace:
         return self[name].classes if name in self else ()
 
     # --- making it
+    def restricted(self, names) -> "LabelSpace":
+        """Only the tasks `names` (any order given; kept in head order); ValueError naming
+        an unknown one. The primary task must stay (every model has an artist head)."""
+        names = [n.strip() for n in names if n.strip()]
+        unknown = [n for n in names if n not in self.names]
+        if unknown:
+            raise ValueError(f"--tasks: no task {', '.join(map(repr, unknown))} in the data "
+                             f"(it labels {', '.join(self.names)})")
+        if PRIMARY not in names:
+            raise ValueError(f"--tasks must include {PRIMARY!r} (the primary task every model has)")
+        return LabelSpace(tuple(t for t in self.tasks if t.name in names))
+
     @classmethod
     def from_rows(cls, rows: list[dict], columns: dict | None = None, out_of_set: bool = False) -> "LabelSpace":
         """The tasks manifest `rows` (all splits) carry.
 
-        `columns`: column -> "class" | "regression" (default `DEFAULT_COLUMNS`). A class
+        `columns`: column -> "class" | "regression" (default `label_columns(rows)`). A class
         column becomes a task when it has two or more distinct non-empty values (sorted),
         except the primary `artist` task, which must; a regression column when a train row
         has a value (center/scale = mean/std of the known train values, std >= 1).
@@ -99,7 +114,7 @@ class LabelSpace:
         if not rows:
             raise ValueError("cannot build a label space from zero manifest rows")
         tasks = []
-        for name, kind in (columns or DEFAULT_COLUMNS).items():
+        for name, kind in (columns or label_columns(rows)).items():
             if kind == "regression":
                 values = [float(r[name]) for r in rows if r["split"] == "train" and r.get(name) not in (None, "")]
                 if values:
@@ -186,3 +201,23 @@ class LabelSpace:
                 raise ValueError(f"{task.name}s not in the label space: {', '.join(sorted(unknown))}")
             codes[task.name] = np.array([ids.get(r.get(task.name) or "", -1) for r in rows], np.int32)
         return codes
+
+
+def label_columns(rows: list[dict]) -> dict[str, str]:
+    """Label column -> "class" | "regression" of manifest rows: `DEFAULT_COLUMNS`, then every
+    further column in file order, "regression" when each of its non-empty values is a number
+    (a year, a size), else "class" (genre, style, medium)."""
+    columns = dict(DEFAULT_COLUMNS)
+    for name in rows[0] if rows else {}:
+        if name in columns or name in NOT_LABELS or name.startswith("_"):
+            continue
+        values = [r[name] for r in rows if r.get(name) not in (None, "")]
+        columns[name] = "regression" if values and all(_is_number(v) for v in values) else "class"
+    return columns
+
+
+def _is_number(value) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

@@ -216,7 +216,7 @@ def make_dataset(
             batch after batching (use "none"/None for evaluation); `augment` may also
             be a ready `fn(images, targets, weights)` (then `mix` must be None).
         balanced: sample artists uniformly (`sample_from_datasets` over one repeated,
-            fully shuffled index stream per artist). The stream is infinite, so it
+            fully shuffled index stream per artist; rows without one are one more stream). The stream is infinite, so it
             needs repeat=True and `model.fit(..., steps_per_epoch=...)`.
         repeat: repeat forever (batches then span epoch boundaries).
         pad_to: pad each epoch with weight-0 samples to a multiple of this many rows
@@ -281,8 +281,10 @@ def _augmenter(augment, mix, seed: int):
 
 def balanced_stream(classes: np.ndarray, *, seed: int, shard) -> tf.data.Dataset:
     """Row indices with every class (e.g. artist id per row) equally likely: one repeated,
-    fully shuffled stream per class, sampled uniformly; infinite. `shard` as in make_dataset
-    (here the rows themselves are sharded)."""
+    fully shuffled stream per class, sampled uniformly; infinite. Rows without the class (-1:
+    no artist, under a published split of another task such as artgan-genre) form one stream
+    of their own, so their other labels are still learnt. `shard` as in make_dataset (here
+    the rows themselves are sharded)."""
     mine = np.arange(len(classes))
     mine = mine if shard is None else mine[shard[1] :: shard[0]]
     streams = []

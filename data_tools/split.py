@@ -12,6 +12,11 @@ Exact quotas (`assign_exact`, the synthetic set, which is never extended): per a
 with n images n_val = max(1, round(n*val)), n_test = max(1, round(n*test)) (0 when
 that fraction is 0), the rest train (`split_sizes`), images shuffled with a generator
 seeded by (seed, artist). Neither result depends on input order or other artists.
+
+Published splits (`assign_published`, e.g. ArtGAN's lists): the source's test part stays
+test (it needs no stratification: the source fixed it); its train part is split stably into
+train and val, the fix-ups per value of the protocol's task column (artist, genre, ...; rows
+without that label form one group).
 """
 
 from __future__ import annotations
@@ -65,14 +70,15 @@ def unit_key(seed: int, image_id: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def assign_splits(rows: list[dict], fractions: tuple[float, float, float], seed: int) -> None:
-    """Set row["split"] in place from each row's stable key (see the module docstring)."""
+def assign_splits(rows: list[dict], fractions: tuple[float, float, float], seed: int, by: str = "artist") -> None:
+    """Set row["split"] in place from each row's stable key (see the module docstring); the
+    per-group fix-ups group rows by their `by` column."""
     bands = (
         (0.0, fractions[0]),
         (fractions[0], fractions[0] + fractions[1]),
         (fractions[0] + fractions[1], 1.0),
     )
-    for group in _by_artist(rows).values():
+    for group in _by_artist(rows, by).values():
         keys = {id(r): unit_key(seed, r["image_id"]) for r in group}
         for row in group:
             k = keys[id(row)]
@@ -107,8 +113,22 @@ def assign_exact(rows: list[dict], fractions: tuple[float, float, float], seed: 
             row["split"] = "train" if i < n_train else "val" if i < n_train + n_val else "test"
 
 
-def _by_artist(rows: list[dict]) -> dict[str, list[dict]]:
+def _by_artist(rows: list[dict], by: str = "artist") -> dict[str, list[dict]]:
     by_artist: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
-        by_artist[row["artist"]].append(row)
+        by_artist[row.get(by) or ""].append(row)
     return by_artist
+
+
+def assign_published(rows: list[dict], val_from_train: float, seed: int, by: str = "artist") -> None:
+    """Keep a published split (row["_published"] "train"/"test"): test rows stay test; the
+    train rows are split stably (`assign_splits` with `val_from_train` as val, no test,
+    grouped by the protocol task's column `by`)."""
+    train = [r for r in rows if r["_published"] != "test"]
+    for row in rows:
+        if row["_published"] == "test":
+            row["split"] = "test"
+    assign_splits(train, (1.0 - val_from_train, val_from_train, 0.0), seed, by)
+    for row in train:  # rounding can leave a sliver of a test band: it is val
+        if row["split"] == "test":
+            row["split"] = "val"

@@ -7,6 +7,12 @@ length, canvas texture (grain, weave or smooth) and composition (horizon, radial
 focus or diagonal gradient). Every artwork gets a year inside its artist's active
 years, and the style drifts with it: the hue turns, strokes lengthen and the
 ground darkens over a career. The same seed gives byte-identical output.
+
+The manifest also has a ``genre`` column (default; `genre=False`, ``synth --no-genre``,
+leaves it out), the subject the composition draws (`GENRES`: a horizon is a landscape, a
+radial focus a portrait, a diagonal gradient a still life); it crosses movements, so it is a
+task of its own. The embedded default set thus has four heads: artist, movement, genre, year.
+Genre is a label only: the images are the same bytes with or without it.
 """
 
 from __future__ import annotations
@@ -23,12 +29,12 @@ from PIL import Image, ImageDraw
 
 from data_tools import outdir
 from data_tools.build import BuildOptions, BuildResult, Candidate, write_dataset
-from data_tools.manifest import MANIFEST, DataError
+from data_tools.manifest import COLUMNS, MANIFEST, DataError
 from data_tools.outdir import staged
 
 # The embedded dataset `python -m zoo train` uses without --data (ensure_default_dataset).
 DEFAULT_ROOT = "data/synthetic"
-DEFAULT_SYNTH = {"artists": 10, "per_artist": 60, "image_size": 128, "seed": 0}
+DEFAULT_SYNTH = {"artists": 10, "per_artist": 60, "image_size": 128, "seed": 0, "genre": True}
 
 FIRST = (
     "Mirela",
@@ -90,6 +96,7 @@ MOVEMENTS = (
     ("Gridwork", "block", 1910, 1975),
 )
 COMPOSITIONS = ("horizon", "radial", "diagonal")
+GENRES = {"horizon": "landscape", "radial": "portrait", "diagonal": "still life"}  # composition -> subject
 TEXTURES = ("grain", "weave", "smooth")
 MAX_ARTISTS = len(FIRST) * len(LAST)
 
@@ -255,8 +262,9 @@ def _paint(draw: ImageDraw.ImageDraw, style: Style, hue, t, size, rng) -> None:
             draw.rectangle([x0, y0, x0 + w - 1, y0 + h - 1], fill=color)
 
 
-def candidates(artists: int, per_artist: int, image_size: int, seed: int) -> list[Candidate]:
-    """Lazy candidates (rendered when read) for the whole synthetic set."""
+def candidates(artists: int, per_artist: int, image_size: int, seed: int, genre: bool = True) -> list[Candidate]:
+    """Lazy candidates (rendered when read) for the whole synthetic set; `genre`: with the
+    subject of each composition as a ``genre`` label."""
     out = []
     for i, style in enumerate(make_styles(artists, seed)):
         years = np.random.default_rng([seed, i, 1]).integers(
@@ -272,6 +280,7 @@ def candidates(artists: int, per_artist: int, image_size: int, seed: int) -> lis
                     year=int(years[k]),
                     movement=style.movement,
                     read=lambda s=style, y=int(years[k]), r=rng: render(s, y, image_size, r),
+                    labels={"genre": GENRES[style.composition]} if genre else {},
                 )
             )
     return out
@@ -295,8 +304,9 @@ def write_synthetic(
     seed: int = 0,
     split: tuple[float, float, float] = (0.8, 0.1, 0.1),
     console=None,
+    genre: bool = True,
 ) -> BuildResult:
-    """Fill the empty `folder` with a synthetic dataset."""
+    """Fill the empty `folder` with a synthetic dataset (`genre`: module docstring)."""
     check_args(artists, per_artist, image_size)
     # A generated set never grows and holds no copies: exact per-artist quotas (the small
     # test sets rely on them), and no near-duplicate grouping (its rare pHash collision
@@ -310,7 +320,7 @@ def write_synthetic(
         near_duplicate_bits=None,
         exact_split=True,
     )
-    cands = candidates(artists, per_artist, image_size, seed)
+    cands = candidates(artists, per_artist, image_size, seed, genre)
     return write_dataset(Path(folder), cands, [], opts, console, label="synth")
 
 
@@ -329,18 +339,30 @@ def synthesize(out: Path, overwrite: bool = False, console=None, **kwargs) -> Bu
 def ensure_default_dataset(root: str | os.PathLike = DEFAULT_ROOT, console=None) -> Path:
     """The embedded synthetic dataset at `root` (relative to the cwd); built on first use.
 
-    Uses ``DEFAULT_SYNTH`` (10 artists x 60 images, 128 px, seed 0). It is built in a
-    temp folder and renamed into place; if another process finishes first, its copy
-    is used. An existing complete folder is reused as is.
+    Uses ``DEFAULT_SYNTH`` (10 artists x 60 images, 128 px, seed 0, with genre). It is
+    built in a temp folder and renamed into place; if another process finishes first, its
+    copy is used. An existing complete folder is reused as is, unless it is an older
+    synthetic set whose manifest lacks a default column (genre, before it became the
+    default): that one is rebuilt in place.
     """
     root = Path(root)
-    if (root / MANIFEST).is_file():
+    stale = (root / MANIFEST).is_file() and not _has_default_columns(root)
+    if (root / MANIFEST).is_file() and not stale:
         return root
-    outdir.check_out(root, overwrite=False)
+    if not stale:
+        outdir.check_out(root, overwrite=False)
     tmp = outdir.new_partial(root)
     try:
         write_synthetic(tmp, **DEFAULT_SYNTH, console=console)
-        outdir.publish(tmp, root, replace=False)
+        # replace only what is still stale (another process may have rebuilt it meanwhile)
+        outdir.publish(tmp, root, replace=(root / MANIFEST).is_file() and not _has_default_columns(root))
     finally:
         outdir.remove_tree(tmp)
     return root
+
+
+def _has_default_columns(root: Path) -> bool:
+    """Whether root/manifest.csv's header has the columns `DEFAULT_SYNTH` writes."""
+    with open(root / MANIFEST, encoding="utf-8") as fh:
+        header = fh.readline().strip().split(",")
+    return set(header) >= {*COLUMNS, *(("genre",) if DEFAULT_SYNTH["genre"] else ())}

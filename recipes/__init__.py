@@ -9,6 +9,7 @@ import dataclasses
 import difflib
 import importlib
 import pkgutil
+import re
 from dataclasses import dataclass, field
 
 
@@ -51,6 +52,10 @@ class Recipe:
     image_filter: str | None = knob(None, 'e.g. "lowpass:0.2", "highpass:0.1", "sharpen" (zoo.layers.frequency)',
                                     flag=True)
     loss_weights: dict = knob(None, "loss weight per head", factory=lambda: {"artist": 1.0, "movement": 0.5, "year": 0.5})
+    default_loss_weight: float = knob(0.5, "loss weight of a head loss_weights does not name (genre, style, ...)",
+                                      at_least=0)
+    tasks: str | None = knob(None, "train only these heads, comma-separated, e.g. artist,genre (default: every "
+                             "task the data labels; artist is always one)", flag=True)
     weights: str | None = knob(None, '"imagenet", "none" (random init), a backbone weights file, or an earlier '
                                "RUN/model.keras (its backbone; heads replaced when the labels differ)", flag=True)
     freeze_epochs: int = knob(0, "first N epochs train the heads only (backbone frozen, BN inference)",
@@ -95,6 +100,14 @@ class Recipe:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def loss_weight(self, task: str) -> float:
+        """The loss weight of head `task`: `loss_weights[task]`, else `default_loss_weight`."""
+        return float(self.loss_weights.get(task, self.default_loss_weight))
+
+    def task_names(self) -> tuple[str, ...] | None:
+        """`tasks` as names ("artist,genre" -> ("artist", "genre")); None: every task."""
+        return None if self.tasks is None else tuple(t.strip() for t in self.tasks.split(",") if t.strip())
+
 
 def check(recipe: Recipe) -> None:
     """ValueError naming the first field (as its `train` flag) whose value is not accepted."""
@@ -109,6 +122,11 @@ def check(recipe: Recipe) -> None:
             raise ValueError(f"{name} must be > {meta['above']}, got {value}")
     if not (recipe.coverage < 1 and recipe.unknown_tpr < 1):
         raise ValueError(f"--coverage and --unknown-tpr must be in (0, 1), got {recipe.coverage}, {recipe.unknown_tpr}")
+    if recipe.tasks is not None and not re.fullmatch(r"\s*[a-z][a-z0-9_]*(\s*,\s*[a-z][a-z0-9_]*)*\s*", recipe.tasks):
+        raise ValueError(f"--tasks {recipe.tasks!r}: comma-separated task names, e.g. artist,genre")
+    bad = [k for k, v in (recipe.loss_weights or {}).items() if not isinstance(v, int | float) or v < 0]
+    if bad:
+        raise ValueError(f"loss_weights[{bad[0]!r}] must be a number >= 0, got {recipe.loss_weights[bad[0]]!r}")
     if recipe.batch_size % recipe.accumulate:
         raise ValueError(f"--batch-size {recipe.batch_size} must be divisible by --accumulate "
                          f"{recipe.accumulate} (each step takes batch-size / accumulate images)")

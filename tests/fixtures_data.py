@@ -114,3 +114,41 @@ def write_dataset(folder, rows: list[dict], size=(48, 40)) -> None:
         writer = csv.DictWriter(f, fieldnames=MANIFEST_COLUMNS)
         writer.writeheader()
         writer.writerows(full)
+
+
+# ArtGAN's three tasks list different images (`write_artgan`): per task, train and val lists.
+ARTGAN_LISTS = {
+    "artist": {"train": {"Impressionism/claude-monet_a-1900.jpg": 0, "Impressionism/claude-monet_b-1901.jpg": 0,
+                         "Impressionism/claude-monet_c-1902.jpg": 0, "Realism/gustave-courbet_a-1850.jpg": 1,
+                         "Realism/gustave-courbet_b-1851.jpg": 1},
+               "val": {"Impressionism/claude-monet_d-1903.jpg": 0, "Realism/gustave-courbet_c-1852.jpg": 1}},
+    "genre": {"train": {"Impressionism/claude-monet_a-1900.jpg": 0, "Impressionism/claude-monet_b-1901.jpg": 1,
+                        "Baroque/anonymous_x-1650.jpg": 0, "Baroque/anonymous_y-1651.jpg": 1,
+                        "Realism/gustave-courbet_a-1850.jpg": 0, "Realism/gustave-courbet_b-1851.jpg": 1},
+              # claude-monet_c: artist train, genre val
+              "val": {"Impressionism/claude-monet_c-1902.jpg": 0, "Baroque/anonymous_z-1652.jpg": 1,
+                      "Realism/gustave-courbet_c-1852.jpg": 1}},
+    "style": {"train": {"Impressionism/claude-monet_a-1900.jpg": 0, "Impressionism/claude-monet_b-1901.jpg": 0,
+                        "Realism/gustave-courbet_a-1850.jpg": 1, "Baroque/anonymous_x-1650.jpg": 2,
+                        "Baroque/anonymous_y-1651.jpg": 2, "Cubism/georges-braque_s-1910.jpg": 3},
+              "val": {"Impressionism/claude-monet_d-1903.jpg": 0, "Realism/gustave-courbet_c-1852.jpg": 1,
+                      "Baroque/anonymous_z-1652.jpg": 2}},
+}
+ARTGAN_CLASSES = {"artist": ["Claude_Monet", "Gustave_Courbet"], "genre": ["landscape", "portrait"],
+                  "style": ["Impressionism", "Realism", "Baroque", "Cubism"]}
+
+
+def write_artgan(root: Path) -> Path:
+    """ArtGAN-shaped WikiArt under root/wikiart (style folders) and root/wikiart_csv (every
+    task's ``<task>_train.csv``, ``<task>_val.csv``, ``<task>_class.txt``, `ARTGAN_LISTS`);
+    plus one image no list names (Realism/stray-1800.jpg). Returns root."""
+    names = sorted({p for task in ARTGAN_LISTS.values() for part in task.values() for p in part})
+    for seed, name in enumerate([*names, "Realism/stray-1800.jpg"]):
+        write(root / "wikiart" / name, image_bytes(100 + seed))
+    for task, parts in ARTGAN_LISTS.items():
+        for part, listed in parts.items():
+            lines = "".join(f"{path},{idx}\n" for path, idx in listed.items())
+            write(root / "wikiart_csv" / f"{task}_{part}.csv", lines.encode())
+        classes = "".join(f"{i} {name}\n" for i, name in enumerate(ARTGAN_CLASSES[task]))
+        write(root / "wikiart_csv" / f"{task}_class.txt", classes.encode())
+    return root

@@ -29,11 +29,12 @@ HEAD = [
 MONET, DURER, HOKUSAI, GOGH = "Claude Monet", "Albrecht Dürer", "葛飾北斎", "Vincent van Gogh"
 
 
-def label_row(artist, path, date="", movement="", style="", swap=False, sep="|") -> str:
+def label_row(artist, path, date="", movement="", style="", swap=False, sep="|", genre="", media="") -> str:
     """One label-list line with HEAD's 26 columns (Field and Path swapped if asked)."""
     values = dict.fromkeys(HEAD, "")
     values.update(
-        {"author_name": artist, "Date": date, "Art Movement": movement, "Style": style},
+        {"author_name": artist, "Date": date, "Art Movement": movement, "Style": style, "Genre": genre,
+         "Media": media},
         Field="painting",
         Path=path,
     )
@@ -83,7 +84,7 @@ def label_rows() -> list[str]:
     return [
         label_row(MONET, f"{m}/Seerosen##m1.jpg", "1916", imp),
         label_row(MONET, "img/Art Movement/Impressionism/Seerosen##m1.jpg", "1916", imp),
-        label_row(MONET, f"{m}/Garden##m2.jpg", "June 1890", imp),
+        label_row(MONET, f"{m}/Garden##m2.jpg", "June 1890", imp, style="Impressionism", genre="landscape"),
         label_row(MONET, f"{m}/Haystacks##m3.jpg", "c. 1889", imp, swap=True),
         label_row(MONET, f"{m}/Lost##m4.jpg", "1900", imp),
         label_row(MONET, f"{m}/Pond##m5.png", "1880s", imp),
@@ -94,7 +95,7 @@ def label_rows() -> list[str]:
         label_row(DURER, f"{d}/Selbstbildnis##14.jpg", "unknown", ren),
         label_row(DURER, f"{d}/Empty##15.jpg", "1500", ren),
         label_row(DURER, f"{d}/Page##16.jpg", "1500", ren),
-        label_row(HOKUSAI, f"{h}/神奈川沖浪裏##h1.jpg", "1831", style="Ukiyo-e"),
+        label_row(HOKUSAI, f"{h}/神奈川沖浪裏##h1.jpg", "1831", style="Ukiyo-e", genre="marina", media="woodblock"),
         label_row(HOKUSAI, f"{h}/赤富士##h2.png", "19th century", style="Ukiyo-e"),
         label_row(HOKUSAI, f"{h}/Bomb##h3.png", "1830", style="Ukiyo-e"),
         label_row(HOKUSAI, f"{h}/Wave##h4.jpg", "", style="Ukiyo-e"),
@@ -209,9 +210,15 @@ def test_kept_rows_labels_and_sources(built):
         "split",
         "sha1",
         "source",
+        "genre",  # the extra label columns, by name
+        "medium",
+        "style",
     ]
     assert Counter(r["artist"] for r in rows) == {MONET: 4, DURER: 3, HOKUSAI: 4, GOGH: 3}
     by_id = {r["image_id"]: r for r in rows}
+    assert {k: (v["genre"], v["style"], v["medium"]) for k, v in by_id.items() if v["genre"]} == {
+        "m2": ("landscape", "Impressionism", ""), "h1": ("marina", "Ukiyo-e", "woodblock")}
+    assert {v["style"] for v in by_id.values()} == {"", "Impressionism", "Ukiyo-e"}
     assert {k: int(v["year"]) if v["year"] else None for k, v in by_id.items()} == EXPECTED_YEARS
     movements = {r["artist"]: r["movement"] for r in rows}
     assert movements == {
@@ -244,7 +251,7 @@ def test_images_are_rgb_jpegs_in_place(built):
     pond = next(r for r in rows if r["image_id"] == "m5")
     assert Image.open(out / pond["path"]).size == (100, 33)  # 600x200 shrunk, aspect kept
     assert len(list((out / "images").rglob("*.jpg"))) == len(rows)
-    assert sorted(p.name for p in out.iterdir()) == ["images", "manifest.csv", "rejected.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["images", "manifest.csv", "protocol.json", "rejected.csv"]
 
 
 def test_every_artist_in_every_split_and_no_escape(built):

@@ -1,5 +1,6 @@
 """`ingest wikiart` (ArtGAN layout, folder or zip) and `ingest folder` (artist subfolders)."""
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def make_wikiart(root: Path, as_zip: bool) -> Path:
 def test_wikiart(tmp_path, as_zip):
     src = make_wikiart(tmp_path, as_zip)
     out = tmp_path / "out"
-    proc = run_cli("ingest", "wikiart", src, "--out", out, "--max-side", "64")
+    proc = run_cli("ingest", "wikiart", src, "--out", out, "--max-side", "64", "--split", "stable")
     assert proc.returncode == 0, proc.stderr
     prefix = "wikiart.zip:wikiart/" if as_zip else "wikiart_src/wikiart/"
     rejected = {(r["source"], r["reason"]) for r in read_csv(out / "rejected.csv")}
@@ -91,6 +92,37 @@ def test_wikiart(tmp_path, as_zip):
         "mark-rothko_untitled-1951": ("1951", "Abstract Expressionism"),
     }
     assert {r["split"] for r in rows if r["artist"] == "Mark Rothko"} == {"train", "val", "test"}
+
+
+GENRE_TRAIN = "Impressionism/claude-monet_water-lilies-1916.jpg 1\nRealism/gustave-courbet_a-1850.jpg,0\n"
+GENRE_CLASSES = "0 genre_painting\n1 landscape\n"
+
+
+def test_wikiart_published_split_is_kept(tmp_path):
+    """By default ArtGAN's artist_train list is train (+ a stable val part), artist_val test;
+    nothing is dropped for its artist's size or as a copy; genre lists label what they list."""
+    src = make_wikiart(tmp_path, as_zip=False)
+    meta = src / "wikiart_csv"
+    write(meta / "genre_train.csv", GENRE_TRAIN.replace(" ", ",").encode())
+    write(meta / "genre_class.txt", GENRE_CLASSES.encode())
+    write(src / "wikiart" / "Impressionism" / "claude-monet_copy-1917.jpg", image_bytes(1))
+    with open(meta / "artist_val.csv", "a") as fh:
+        fh.write("Impressionism/claude-monet_copy-1917.jpg,0\n")  # an exact copy of a train image
+    out = tmp_path / "out"
+    proc = run_cli("ingest", "wikiart", src, "--out", out, "--max-side", "64")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["image_id"]: r for r in read_csv(out / "manifest.csv")}
+    assert {r["split"] for k, r in rows.items() if "untitled" in k or "bridge" in k or "copy" in k} == {"test"}
+    train = ("water-lilies-1916", "haystacks-1891", "poplars", "no-1-1949", "no-2-1950", "a-1850", "b-1851")
+    assert {rows[k]["split"] for k in rows if k.split("_", 1)[1] in train} == {"train", "val"}
+    assert Counter(r["artist"] for r in rows.values()) == {"Claude Monet": 5, "Mark Rothko": 3, "Gustave Courbet": 2}
+    assert {k: r["genre"] for k, r in rows.items() if r["genre"]} == {
+        "claude-monet_water-lilies-1916": "landscape", "gustave-courbet_a-1850": "genre painting"}
+    record = json.loads((out / "protocol.json").read_text())
+    assert record["protocol"] == "artgan-artist" and record["val_from_train"] == 0.1
+    assert record["test_near_duplicates_in_train"] == 1  # the copy: counted, not removed
+    stats = run_cli("stats", out)
+    assert "artgan-artist" in stats.stdout and "1 test image has a near duplicate in train" in stats.stdout
 
 
 def test_wikiart_year_from_name():
@@ -133,11 +165,11 @@ def make_folder(root: Path) -> Path:
     for rel, data in files.items():
         write(src / rel, data)
     metadata = (
-        "file,year,movement\n"
-        "Claude Monet/a.jpg,1872,Impressionism\n"
-        "b.png,c. 1880,Impressionism\n"
-        "wave.jpg,1831,Ukiyo-e\n"
-        "Dürer/hase.jpg,1502,\n"
+        "file,year,movement,Genre,width_cm\n"  # any further column is one more label
+        "Claude Monet/a.jpg,1872,Impressionism,landscape,92\n"
+        "b.png,c. 1880,Impressionism,,\n"
+        "wave.jpg,1831,Ukiyo-e,marina,37.5\n"
+        "Dürer/hase.jpg,1502,,animal painting,\n"
     )
     write(src / "metadata.csv", metadata.encode())
     return src
@@ -167,6 +199,8 @@ def test_folder(tmp_path):
     assert by_source["Dürer/hase.jpg"]["year"] == "1502"
     assert by_source["Claude Monet/series/1890/c.jpg"]["year"] == ""
     assert by_source["Hokusai 北斎/deep/er/x.jpg"]["artist"] == "Hokusai 北斎"
+    assert {k: (r["genre"], r["width_cm"]) for k, r in by_source.items() if r["genre"]} == {
+        "Claude Monet/a.jpg": ("landscape", "92"), "Dürer/hase.jpg": ("animal painting", "")}
     assert all(
         r["path"].startswith(("images/claude-monet/", "images/hokusai-北斎/", "images/dürer/"))
         for r in rows

@@ -8,6 +8,7 @@ anything with keras runs in a subprocess per backend.
 import csv
 import math
 import shutil
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from PIL import Image
 
 from data_tools.labels import LabelSpace, Task
 from data_tools.pipeline import (
+    balanced_stream,
     count_per_class,
     load_rows,
     make_dataset,
@@ -223,6 +225,15 @@ def test_balanced_sampling_evens_out_artists(data_dir):
     share_b = float(np.mean(artists == 1))
     assert 0.4 < share_b < 0.6, share_b  # unbalanced data gives 1/3
     assert set(artists.tolist()) == {0, 1}
+
+
+def test_balanced_sampler_still_draws_rows_without_an_artist():
+    """Rows without an artist (protocol artgan-genre) are drawn, as one stream of their own."""
+    classes = np.array([0, 0, 0, 1, -1, -1], np.int32)
+    drawn = Counter(int(i) for i in balanced_stream(classes, seed=0, shard=None).take(600).as_numpy_iterator())
+    assert set(drawn) == set(range(6))  # every row, the unlabelled ones as one stream of their own
+    per_stream = [sum(drawn[i] for i in g) for g in ((0, 1, 2), (3,), (4, 5))]
+    assert all(150 <= n <= 250 for n in per_stream), per_stream
 
 
 

@@ -216,6 +216,11 @@ def test_page_in_headless_chromium(server, texture_model, tmp_path):  # noqa: F8
     assert shown["top1"] == post_image(server, painting(texture_model, "vstripes")).json()["artists"][0]["name"]
     assert shown["top1"] == "vstripes"
     assert shown["set"] == "vstripes" and shown["verdict"].startswith("known artist")
+    # every other head on its own line; the year with its conformal interval
+    answer = post_image(server, painting(texture_model, "vstripes")).json()
+    year_line = next(line for line in shown["heads"].splitlines() if line.startswith("Year: "))
+    low, high = (round(b) for b in answer["year_interval"])
+    assert year_line == f"Year: {round(answer['year'])} ({low}–{high} at 90 % coverage)", shown["heads"]
     assert screenshot.stat().st_size > 10_000
     # a flat canvas without any artist's texture: "unknown artist", with its score, and an empty set
     flat = tmp_path / "flat-canvas.png"
@@ -253,8 +258,9 @@ def browser_top1(url: str, image: Path, screenshot: Path) -> dict:
         bars = len(driver.find_elements(By.CSS_SELECTOR, "#artists li"))
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(screenshot))
-        text = {key: driver.find_element(By.ID, key).text for key in ("top1", "artist-set", "verdict")}
-        return {"top1": text["top1"], "bars": bars, "set": text["artist-set"], "verdict": text["verdict"]}
+        text = {key: driver.find_element(By.ID, key).text for key in ("top1", "artist-set", "verdict", "heads")}
+        return {"top1": text["top1"], "bars": bars, "set": text["artist-set"], "verdict": text["verdict"],
+                "heads": text["heads"]}
     finally:
         driver.quit()
 

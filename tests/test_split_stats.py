@@ -363,3 +363,37 @@ def test_counts_are_pluralised():
     console = Console(file=io.StringIO(), width=80)
     console.print(summary_table(BuildResult(kept=3, artists=1), "t"))
     assert "kept (1 artist)" in console.file.getvalue()
+
+
+def test_parallel_cleaning_keeps_input_order_and_outcomes():
+    """`clean.cleaned` with 2 worker processes answers exactly like 1, in input order, for a
+    stream (no len) mixing good images, damaged bytes and a row without an artist."""
+    from data_tools import clean
+    from data_tools.build import Candidate
+    from tests.fixtures_data import truncated_jpeg
+
+    def make():
+        for i in range(70):
+            data = truncated_jpeg(i) if i % 9 == 4 else image_bytes(i, size=(24, 20))
+            yield Candidate(f"s{i:02d}", f"i{i}", "" if i == 7 else "a", None, "", lambda d=data: d)
+
+    runs = [[(c.source, o if isinstance(o, str) else (o[0], o[1])) for c, o in
+             clean.cleaned(make(), max_side=16, max_pixels=10**6, fingerprint=True, workers=w)] for w in (1, 2)]
+    assert runs[0] == runs[1] and [s for s, _ in runs[0]] == [f"s{i:02d}" for i in range(70)]
+    outcomes = dict(runs[0])
+    assert outcomes["s07"] == "no artist" and outcomes["s04"] == "damaged image"
+    assert isinstance(outcomes["s00"][0], bytes) and Image.open(io.BytesIO(outcomes["s00"][0])).size == (16, 13)
+
+
+def test_published_split_is_kept_and_val_carved_from_train():
+    from data_tools.split import assign_published
+
+    rows = [{"image_id": f"i{i}", "artist": "ab"[i % 2], "_published": "test" if i < 10 else "train"}
+            for i in range(60)]
+    assign_published(rows, 0.1, seed=0)
+    assert all(r["split"] == "test" for r in rows[:10])
+    train = Counter(r["split"] for r in rows[10:])
+    assert set(train) == {"train", "val"} and 2 <= train["val"] <= 12
+    again = [dict(r, split=None) for r in rows]
+    assign_published(again, 0.1, seed=0)
+    assert [r["split"] for r in again] == [r["split"] for r in rows]  # stable

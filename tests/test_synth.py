@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from data_tools.labels import LabelSpace
 from data_tools.manifest import manifest_hash, read_manifest
 from data_tools.synth import ensure_default_dataset, synthesize
 from tests.fixtures_data import ROOT, run_cli
@@ -37,11 +38,28 @@ def test_same_seed_is_byte_identical_other_seed_differs(tmp_path):
         synthesize(tmp_path / name, console=quiet(), seed=seed, **SMALL)
     a, b, c = (tree(tmp_path / n) for n in "abc")
     assert a == b
-    assert len(a) == 4 * 5 + 2
+    assert len(a) == 4 * 5 + 3  # images, manifest, rejected, protocol
     assert a["manifest.csv"] != c["manifest.csv"]
     assert {r["sha1"] for r in read_manifest(tmp_path / "a")}.isdisjoint(
         r["sha1"] for r in read_manifest(tmp_path / "c")
     )
+
+
+def test_genre_is_the_subject_of_the_composition(tmp_path):
+    from data_tools.synth import GENRES, make_styles
+
+    synthesize(tmp_path / "g", console=quiet(), artists=6, per_artist=3, image_size=32)  # genre by default
+    rows = read_manifest(tmp_path / "g")
+    subject = {s.name: GENRES[s.composition] for s in make_styles(6, 0)}
+    assert all(r["genre"] == subject[r["artist"]] for r in rows)
+    assert {r["genre"] for r in rows} == {"landscape", "portrait"}  # 6 artists: ranks 0 and 1
+    assert LabelSpace.from_rows(rows).names == ("artist", "movement", "year", "genre")
+    synthesize(tmp_path / "p", console=quiet(), genre=False, artists=6, per_artist=3, image_size=32)
+    plain = read_manifest(tmp_path / "p")
+    assert "genre" not in plain[0]
+    same = tree(tmp_path / "g")  # genre is a label only: the same image bytes without it
+    assert {k: v for k, v in tree(tmp_path / "p").items() if k.startswith("images/")} == {
+        k: v for k, v in same.items() if k.startswith("images/")}
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +93,8 @@ def test_default_dataset_content(default_root):
     assert len(counts) == 10 and set(counts.values()) == {60}
     assert all(r["year"] is not None and r["movement"] for r in rows)
     assert 3 <= len({r["movement"] for r in rows}) <= 4
+    assert Counter(r["genre"] for r in rows) == {"landscape": 240, "portrait": 240, "still life": 120}
+    assert LabelSpace.from_rows(rows).names == ("artist", "movement", "year", "genre")  # make train's 4 heads
     assert Counter(r["split"] for r in rows) == {"train": 480, "val": 60, "test": 60}
     assert len({r["sha1"] for r in rows}) == 600
     for artist in counts:  # years stay inside each artist's active range
@@ -86,6 +106,17 @@ def test_default_dataset_is_reused(default_root):
     before = (default_root / "manifest.csv").stat().st_mtime_ns
     assert ensure_default_dataset(default_root) == default_root
     assert (default_root / "manifest.csv").stat().st_mtime_ns == before
+
+
+def test_an_old_default_dataset_without_genre_is_rebuilt(tmp_path):
+    """data/synthetic made before genre was the default (no genre column) is rebuilt."""
+    root = tmp_path / "synthetic"
+    synthesize(root, console=quiet(), genre=False, **SMALL)
+    assert "genre" not in read_manifest(root)[0]
+    assert ensure_default_dataset(root, console=quiet()) == root
+    rows = read_manifest(root)
+    assert len(rows) == 600 and {r["genre"] for r in rows} == {"landscape", "portrait", "still life"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["synthetic"]  # nothing left aside
 
 
 def test_cli_synth_matches_default_dataset(default_root, tmp_path):

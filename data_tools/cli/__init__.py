@@ -18,7 +18,7 @@ COMMANDS = ("synth", "ingest", "stats", "bench")
 def build_parser() -> Parser:
     """The argparse tree: one subparser per command, from its module."""
     parser = Parser(prog="python -m data_tools",
-                    description="Dataset tools: the synthetic set, Art500k/WikiArt/folder ingest, stats.")
+                    description="Dataset tools: the synthetic set, Art500k/WikiArt/folder/Hugging Face ingest, stats.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for name in COMMANDS:
         module = importlib.import_module(f"data_tools.cli.{name}")

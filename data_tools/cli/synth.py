@@ -1,5 +1,6 @@
 """write the embedded synthetic dataset"""
 
+import argparse
 from pathlib import Path
 
 from data_tools.usage import int_at_least
@@ -15,6 +16,9 @@ def add_arguments(p) -> None:
     p.add_argument("--image-size", type=positive, default=128, help="side in pixels (%(default)s)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same bytes (%(default)s)")
     p.add_argument("--split", default=DEFAULT_SPLIT, help="train,val,test fractions (%(default)s)")
+    p.add_argument("--genre", action=argparse.BooleanOptionalAction, default=True,
+                   help="a genre column: the subject each composition draws (landscape, portrait, "
+                   "still life); on by default, --no-genre leaves it out")
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
 
 
@@ -25,7 +29,7 @@ def run(args) -> int:
     console = make_console()
     result = synth.synthesize(args.out, overwrite=args.overwrite, console=console, artists=args.artists,
                               per_artist=args.per_artist, image_size=args.image_size, seed=args.seed,
-                              split=split.parse_split(args.split))
+                              split=split.parse_split(args.split), genre=args.genre)
     console.print(build.summary_table(result, f"synth -> {args.out}"))
     console.print(f"{result.kept} images in {result.seconds:.1f} s")
     return 0

@@ -11,7 +11,9 @@ the value that does (Field/Path swapped); a listed path that does not exist is
 looked up by its ``##id`` among all image files (wrong top folder); files of the
 same id beyond the first are "duplicate id"; image files no row names are "not
 in label list". Artist is ``author_name``, year ``parse_year(Date)``, movement
-``Art Movement`` (else ``Style``); the image id is the ``##id``.
+``Art Movement`` (else ``Style``); the extra label columns ``genre`` (``Genre``), ``style``
+(``Style``) and ``medium`` (``Media``/``Medium``) where head_info names them; the image id
+is the ``##id``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from data_tools.manifest import DataError
 
 LABEL_LISTS = ("label_list.csv", "label_list.tsv", "label_list.txt")
 HEAD_INFO = "head_info.csv"
+EXTRA = {"genre": ("genre",), "style": ("style",), "medium": ("media", "medium")}  # column -> head names
 
 
 def collect(paths: list[Path], stack: ExitStack) -> tuple[list[Candidate], list]:
@@ -88,14 +91,10 @@ def parse_label_list(entry: Entry, columns: dict[str, int], rejected: list) -> l
             i = columns.get(name)
             return values[i] if i is not None and i < len(values) else ""
 
-        rows.append(
-            {
-                "path": path,
-                "artist": get("authorname"),
-                "year": parse_year(get("date")),
-                "movement": get("artmovement") or get("style"),
-            }
-        )
+        extra = {name: next((get(h) for h in heads if get(h)), "") for name, heads in EXTRA.items()
+                 if any(h in columns for h in heads)}
+        rows.append({"path": path, "artist": get("authorname"), "year": parse_year(get("date")),
+                     "movement": get("artmovement") or get("style"), "labels": extra})
     return rows
 
 
@@ -166,6 +165,7 @@ def _match(rows: list[dict], files: list[Entry], rejected: list) -> list[Candida
             year=row["year"],
             movement=row["movement"],
             read=row["entry"].read,
+            labels=row["labels"],
         )
         for row in claimed.values()
     ]

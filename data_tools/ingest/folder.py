@@ -2,10 +2,12 @@
 
 The artist is the name of the top-level subfolder, exactly as written. Image
 files directly in the root have no artist. An optional ``metadata.csv`` in the
-root has the header ``file,year,movement``; ``file`` is either a path relative
-to the root ("Monet/x.jpg") or a bare file name ("x.jpg"), which then applies to
-every image of that name. Relative paths win over bare names. ``year`` follows
-`years.parse_year`. The image id is the file's stem plus a short hash of its source.
+root has the header ``file,year,movement`` plus any further label columns (``genre``,
+``style``, ``medium``, ...: header names lower-cased, kept as extra manifest columns);
+``file`` is either a path relative to the root ("Monet/x.jpg") or a bare file name
+("x.jpg"), which then applies to every image of that name. Relative paths win over bare
+names. ``year`` follows `years.parse_year`. The image id is the file's stem plus a short
+hash of its source.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from data_tools.ingest.years import parse_year
 from data_tools.manifest import DataError
 
 METADATA = "metadata.csv"
+NOT_EXTRA = ("file", "year", "movement", "artist", "image_id", "path", "split", "sha1", "source")
 
 
 def collect(paths: list[Path], stack: ExitStack) -> tuple[list[Candidate], list]:
@@ -34,6 +37,7 @@ def collect(paths: list[Path], stack: ExitStack) -> tuple[list[Candidate], list]
             raise DataError(f"folder: {root} is not a folder")
         entries, _ = open_sources([root], stack, "folder")
         meta = next((parse_metadata(e) for e in entries if e.rel == METADATA), {})
+        extras = sorted({k for row in meta.values() for k in row if k and k not in NOT_EXTRA})
         images = [e for e in entries if is_image_name(e.name)]
         unused = set(meta) - {key(e.rel) for e in images} - {key(e.name) for e in images}
         if unused:
@@ -61,6 +65,7 @@ def collect(paths: list[Path], stack: ExitStack) -> tuple[list[Candidate], list]
                     year=parse_year(info.get("year")),
                     movement=(info.get("movement") or "").strip(),
                     read=entry.read,
+                    labels={k: (info.get(k) or "").strip() for k in extras},
                 )
             )
     return candidates, rejected

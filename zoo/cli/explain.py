@@ -12,7 +12,7 @@ def add_arguments(p) -> None:
     p.add_argument("model_file", help="a saved zoo model (.keras) or an exported artifact")
     p.add_argument("images", nargs="+")
     p.add_argument("--out", required=True, help="folder for one PNG per image")
-    p.add_argument("--task", default="artist", help="classification head to explain (artist|movement)")
+    p.add_argument("--task", default="artist", help="classification head to explain (artist, movement, genre, ...: any class head of the model)")
     p.add_argument("--target", help="class to explain (default: the top-1 class)")
 
 

@@ -1,4 +1,4 @@
-"""Top-k artists, movement and year per image (JSON lines)."""
+"""Top-k artists and every other head (movement, year, genre, ...) per image (JSON lines)."""
 
 import json
 

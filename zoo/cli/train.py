@@ -58,7 +58,7 @@ def _resolve_recipe(args):
 
 def check(args) -> None:
     """Before the backend loads and before the run is announced: --resume's --out; for a
-    new run the recipe with its flags (values, the model's input size) and --data."""
+    new run the recipe with its flags (values, the model's input size, --tasks) and --data."""
     if args.resume and not args.out:
         raise UsageError("--resume needs --out RUN (the run folder to continue)")
     if args.resume:
@@ -73,6 +73,11 @@ def check(args) -> None:
         quiet_native_logs()
     recipe = _resolve_recipe(args)[1]
     check_input_shape(recipe.model, (recipe.image_size, recipe.image_size, 3))
+    if recipe.tasks is not None and args.data:  # --tasks names tasks the data labels (no backend yet)
+        from data_tools.labels import LabelSpace
+        from data_tools.manifest import read_manifest
+
+        LabelSpace.from_rows(read_manifest(args.data)).restricted(recipe.task_names())
 
 
 def run(args) -> int:

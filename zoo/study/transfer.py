@@ -44,9 +44,9 @@ def make_sets(out: Path, args) -> tuple[Path, list[Path]]:
     per_b = args.target_train + 2 + args.target_test  # 2 validation images per artist
     target_split = (args.target_train / per_b, 2 / per_b, args.target_test / per_b)
     sets = {
-        "source": (candidates(n_a, args.source_per_artist, size, args.seed), (0.8, 0.1, 0.1), None),
+        "source": (candidates(n_a, args.source_per_artist, size, args.seed, genre=False), (0.8, 0.1, 0.1), None),
         # Artists n_a.. of a longer list: names A never had, styles from another seed.
-        **{f"target_{e}": (candidates(n_a + n_b, per_b, size, args.seed + 1000 + e), target_split, n_a)
+        **{f"target_{e}": (candidates(n_a + n_b, per_b, size, args.seed + 1000 + e, genre=False), target_split, n_a)
            for e in range(args.episodes)},
     }
     folders = []

@@ -77,7 +77,9 @@ def compute_metrics(preds, targets, weights, label_space: LabelSpace) -> dict:
 
     Keys (today's names for the artist/movement/year tasks): `artist_top1`,
     `artist_top5` (more than 5 artists), `movement_top1` (fractions 0-1, None when the split has no such
-    labels), `year_mae` (years), `per_artist_accuracy` (artist name -> top-1), `n_images`.
+    labels), `year_mae` (years), `per_artist_accuracy` (artist name -> top-1), `n_images`;
+    each task's metrics are over the rows that have its label (weight > 0), and
+    `n_images_with_artist` says how many have an artist where some have none.
     """
     metrics = {"n_images": int(len(next(iter(preds.values()))))}
     for task in label_space.tasks:
@@ -90,6 +92,8 @@ def compute_metrics(preds, targets, weights, label_space: LabelSpace) -> dict:
             continue
         metrics[f"{task.name}_top1"] = _accuracy(pred, true, mask)
         if task.name == PRIMARY:
+            if mask.sum() < len(mask):  # rows without an artist (e.g. protocol artgan-genre)
+                metrics[f"n_images_with_{task.name}"] = int(mask.sum())
             if len(task.classes) > TOP_K:
                 metrics[f"{task.name}_top{TOP_K}"] = _accuracy(pred, true, mask, k=TOP_K)
             metrics[f"per_{task.name}_accuracy"] = _per_class(pred, true, mask, task.classes)

@@ -16,6 +16,7 @@ from pathlib import Path
 import keras
 
 import zoo
+from data_tools import protocol
 from data_tools.labels import PRIMARY, LabelSpace
 from recipes import Recipe
 from zoo.artist_model import ArtistModel
@@ -118,7 +119,7 @@ def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int, prev
         optimizer=finetune.scaled_optimizer(make_optimizer(recipe, steps_per_epoch), recipe, model,
                                             previous=previous, resumed_at=resumed_at),
         loss=losses,
-        loss_weights={n: float(recipe.loss_weights.get(n, 1.0)) for n in model.output_names},
+        loss_weights={n: recipe.loss_weight(n) for n in model.output_names},  # default_loss_weight for unnamed heads
         weighted_metrics=metrics,  # weighted: missing labels carry weight 0
     )
 
@@ -313,7 +314,8 @@ def finish(folder: RunFolder, data_dir, labels, recipe: Recipe, started: float, 
     with clock.timed("test"):
         test_ds = make_dataset(data_dir, "test", labels, image_size=(recipe.image_size, recipe.image_size),
                                batch_size=recipe.batch_size)
-        size_stats = {"params": int(model.count_params()), "gflops": count_flops(model) / 1e9}
+        size_stats = {"params": int(model.count_params()), "gflops": count_flops(model) / 1e9,
+                      "protocol": protocol.read(data_dir)["protocol"]}  # e.g. "artgan-artist": the published split
         metrics = evaluation.evaluate_into(model, test_ds, labels, folder.path, split="test", extra=size_stats)
         plots.plot_curves(state.history, folder.curves_path, heads=list(model.heads))
     return RunResult(folder.path, metrics, state.epoch, time.time() - started)

@@ -1,7 +1,9 @@
 """What a call to `train()` begins from: a new run, or the resumed one in its run folder.
 
-A new run resolves its recipe (warm-up fitted to the epochs), labels (from the manifest)
-and precision (`--precision auto` follows this machine). A resumed run takes all three
+A new run resolves its recipe (warm-up fitted to the epochs), labels (every task the
+manifest labels, or the recipe's `tasks`: one head each) and precision (`--precision auto`
+follows this machine); config.json's "data" records the dataset's split protocol
+(`data_tools.protocol`: "stable", or a published one such as "artgan-artist"). A resumed run takes all three
 from its config.json (`RunFolder.resume_plan` refuses any change but `epochs`) and starts
 after the last epoch its state.json committed; with no finished epoch it starts over.
 """
@@ -61,10 +63,19 @@ def plan(folder: RunFolder, recipe: Recipe, data_dir, *, resume: bool, backend: 
         labels = LabelSpace.from_json(config["labels"])  # also the pre-restructure record
         return Start(recipe, labels, recorded_precision(config, recipe), config, state, rows, shape)
     recipe = fit_warmup(recipe)
-    labels = LabelSpace.from_rows(rows, out_of_set=recipe.outlier_exposure > 0)  # "Unknown Artist": no class
+    labels = run_labels(rows, recipe)
     chosen = precision.resolve(recipe.precision)
     config = new_config(recipe, backend, data_dir, seed, labels, cluster, chosen)
     return Start(recipe, labels, chosen, config, None, rows, shape)
+
+
+def run_labels(rows: list[dict], recipe: Recipe) -> LabelSpace:
+    """The heads of a new run: every task of the manifest `rows`, or only `recipe.tasks`
+    (ValueError naming a task the data does not label). With outlier exposure the primary
+    task's "Unknown Artist" rows are no class (their target is uniform)."""
+    labels = LabelSpace.from_rows(rows, out_of_set=recipe.outlier_exposure > 0)
+    names = recipe.task_names()
+    return labels if names is None else labels.restricted(names)
 
 
 def fit_warmup(recipe: Recipe) -> Recipe:
@@ -94,6 +105,7 @@ def new_config(recipe, backend, data_dir, seed, labels, cluster, chosen: Precisi
     """config.json of a new run."""
     import keras
 
+    from data_tools import protocol
     from data_tools.manifest import manifest_hash
 
     lib = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}[backend]
@@ -103,7 +115,8 @@ def new_config(recipe, backend, data_dir, seed, labels, cluster, chosen: Precisi
         "seed": seed,
         "num_devices": cluster.num_devices,
         "num_processes": cluster.num_processes,
-        "data": {"dir": str(Path(data_dir).resolve()), "manifest_sha256": manifest_hash(data_dir)},
+        "data": {"dir": str(Path(data_dir).resolve()), "manifest_sha256": manifest_hash(data_dir),
+                 "protocol": protocol.read(data_dir)},
         "labels": labels.to_json(),
         "versions": {"python": platform.python_version(), "keras": keras.__version__,
                      lib: __import__(lib).__version__},

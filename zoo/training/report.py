@@ -25,6 +25,8 @@ def _rows(metrics: dict):
             yield f"{task} {kind}{_UNITS.get(task, '') if kind in _IN_UNITS else ''}", fmt.format(value)
     if metrics.get("n_images") is not None:
         yield "images", str(metrics["n_images"])
+    if metrics.get("protocol"):  # the split protocol (data_tools.protocol): "artgan-artist", "stable"
+        yield "split protocol", str(metrics["protocol"])
 
 
 def shown_path(path) -> str:

@@ -7,7 +7,7 @@ fetch("/model").then((r) => r.json()).then((m) => {
   coverage = m.calibration ? m.calibration.coverage : null;
 });
 
-// The calibrated model's extras: the unknown-artist verdict, the artist set, the year interval.
+// The calibrated model's artist extras: the unknown-artist verdict and the artist set.
 function drawUncertainty(p) {
   const v = $("verdict");
   v.hidden = !p.unknown;
@@ -23,7 +23,6 @@ function drawUncertainty(p) {
     $("set-label").textContent = `Artist set${pct}`;
     $("artist-set").textContent = p.artist_set.length ? p.artist_set.join(" · ") : "none of these artists";
   }
-  $("year-interval").textContent = p.year_interval ? `(${p.year_interval.map(Math.round).join("–")}${pct})` : "";
 }
 
 function showError(message) {
@@ -58,11 +57,34 @@ function drawPrediction(p) {
     list.append(li);
   }
   $("top1").textContent = p.artists && p.artists.length ? p.artists[0].name : "–";
-  $("movement-row").hidden = !p.movement;
-  if (p.movement) $("movement").textContent = `${p.movement.name} (${(p.movement.p * 100).toFixed(1)}%)`;
-  $("year-row").hidden = p.year === undefined;
-  if (p.year !== undefined) $("year").textContent = Math.round(p.year);
+  drawHeads(p);
   drawUncertainty(p);
+}
+
+// Every other head of the model, in its order: a class head as "name (p %)" (and its set), a
+// numeric one rounded (and its interval). The sets / intervals / verdict keys are not heads.
+function drawHeads(p) {
+  const heads = $("heads");
+  heads.replaceChildren();
+  const pct = coverage ? ` at ${Math.round(coverage * 100)} % coverage` : "";
+  for (const [task, value] of Object.entries(p)) {
+    if (["artists", "image", "error", "unknown"].includes(task) || /_(set|interval)$/.test(task)) continue;
+    const row = document.createElement("p");
+    row.id = `head-${task}`;
+    const strong = document.createElement("strong");
+    strong.textContent = typeof value === "number" ? Math.round(value)
+      : `${value.name} (${(value.p * 100).toFixed(1)}%)`;
+    row.append(`${task.charAt(0).toUpperCase()}${task.slice(1).replace(/_/g, " ")}: `, strong);
+    const extra = p[`${task}_interval`] ? p[`${task}_interval`].map(Math.round).join("–")
+      : p[`${task}_set`] ? `set: ${p[`${task}_set`].join(" · ") || "none"}` : null;
+    if (extra) {
+      const note = document.createElement("span");
+      note.className = "note";
+      note.textContent = ` (${extra}${pct})`;
+      row.append(note);
+    }
+    heads.append(row);
+  }
 }
 
 async function analyse(file) {
