@@ -19,7 +19,7 @@ def resolve_weights(name: str, weights):
     """What `spec.fn` gets for `weights`: None, "imagenet" (keras.applications), a file, or
     what the family's `resolve_weights` makes of a name (hf:// download, preset, folder).
 
-    "pretrained" and "imagenet" mean the family's `default_weights` (`python -m zoo list`).
+    "pretrained" and "imagenet" mean `registry.default_weights(name)` (`python -m zoo list`).
     ValueError (one line) for what the family cannot take, or a download that fails.
     """
     spec = registry.get(name)
@@ -29,9 +29,9 @@ def resolve_weights(name: str, weights):
         raise ValueError(f"weights: expected None, 'pretrained', a name or a path, got {weights!r}")
     weights = os.fspath(weights)
     if weights in PRETRAINED:
-        if spec.default_weights is None:
+        weights = registry.default_weights(name)
+        if weights is None:
             raise ValueError(f"{name}: no pretrained weights known; pass a weights file or none")
-        weights = spec.default_weights
     if weights == "imagenet" or os.path.isfile(weights):
         return weights
     if spec.resolve_weights is None:

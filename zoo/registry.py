@@ -55,8 +55,6 @@ class BackboneSpec:
         application: the `keras.applications` constructor the backbone is, or None.
         layer_depth: `fn(variable paths) -> {path: depth}`, the family's layer order for
             layer-wise learning-rate decay (stem 0 ... heads at the top); None: unknown.
-        default_weights: what `weights="pretrained"` (or "imagenet") loads: "imagenet"
-            (keras.applications), an `hf://org/name` handle; None: nothing known.
         resolve_weights: optional `fn(weights) -> weights` turning a name (hf:// handle,
             preset) into what `fn` takes (downloads; offline ValueError); None: as given.
     """
@@ -71,7 +69,6 @@ class BackboneSpec:
     default_recipe: str = "resnet"
     application: Callable[..., keras.Model] | None = None
     layer_depth: Callable[[list[str]], dict[str, int]] | None = None
-    default_weights: str | None = None
     resolve_weights: Callable[[str], str] | None = None
 
 
@@ -89,7 +86,6 @@ def register(
     default_recipe: str = "resnet",
     application=None,
     layer_depth=None,
-    default_weights=None,
     resolve_weights=None,
 ):
     """Decorator: register `fn(input_shape, weights)` as backbone `name` (fields: `BackboneSpec`)."""
@@ -100,7 +96,7 @@ def register(
         _REGISTRY[name] = BackboneSpec(
             name, family, fn, preprocessing, patch_size, min_size, weights_preprocessing,
             default_recipe=default_recipe, application=application, layer_depth=layer_depth,
-            default_weights=default_weights, resolve_weights=resolve_weights,
+            resolve_weights=resolve_weights,
         )
         return fn
 
@@ -118,6 +114,33 @@ def list_models(family: str | None = None) -> list[str]:
 # that `check_input_shape` answers without importing keras (tests/test_cli.py checks the specs).
 INPUT_RULES: dict[str, tuple[int, int]] = {"vit": (16, 16), "dinov2": (14, 14), "clip_base16": (16, 16),
                                            "clip_large14": (14, 14), "siglip": (16, 16)}
+
+
+_TIMM = "hf://timm/vit_{}_patch16_224.augreg_in21k"  # ImageNet-21k (augreg, Steiner et al. 2022)
+_DINO = "hf://facebook/dinov2-{}"
+# Family (or name) -> what `weights="pretrained"` (or "imagenet") loads, keras-free for `zoo list`.
+DEFAULT_WEIGHTS: dict[str, str] = {
+    "resnet": "imagenet", "efficientnet": "imagenet", "efficientnetv2": "imagenet", "convnext": "imagenet",
+    **{f"vit_{s}16": _TIMM.format(s) for s in ("tiny", "small", "base", "large")},
+    **{f"dinov2_{s}14": _DINO.format(s) for s in ("small", "base", "large")},
+    **{f"dinov2_reg_{s}14": _DINO.format(f"with-registers-{s}") for s in ("small", "base", "large")},
+    "clip_base16": "hf://openai/clip-vit-base-patch16", "clip_large14": "hf://openai/clip-vit-large-patch14",
+    "siglip_base16": "hf://google/siglip-base-patch16-224",
+}
+
+
+def family_of(name: str) -> str:
+    """The family of `name` without importing keras; ValueError for an unknown name."""
+    if name in _REGISTRY:
+        return _REGISTRY[name].family
+    family = next((f for fams in BUILT_IN.values() for f, ns in fams.items() if name in ns), None)
+    return family if family is not None else get(name).family
+
+
+def default_weights(name: str) -> str | None:
+    """What `weights="pretrained"` means for `name` ("imagenet": keras.applications; an
+    `hf://` handle), None when nothing is known; imports no keras."""
+    return DEFAULT_WEIGHTS.get(name, DEFAULT_WEIGHTS.get(family_of(name)))
 
 
 def input_rule(name: str) -> tuple[int, int]:

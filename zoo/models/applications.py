@@ -25,7 +25,7 @@ def register_application(name: str, app, *, family: str, preprocessing: str, def
             ) from None
 
     register(name, family=family, preprocessing=preprocessing, default_recipe=default_recipe,
-             application=app, layer_depth=layer_depth, default_weights="imagenet")(builder)
+             application=app, layer_depth=layer_depth)(builder)
 
 
 def _is_download_failure(error: BaseException) -> bool:

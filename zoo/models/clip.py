@@ -25,11 +25,8 @@ from zoo.models.hub_family import register_hub
 
 layer_depth = ordered_blocks(r"^encoder_block_(\d+)/", r"^(embedding|pre_layer_norm)/")
 
-# name: (patch, width, depth, heads, hub handle)
-VARIANTS = {
-    "clip_base16": (16, 768, 12, 12, "hf://openai/clip-vit-base-patch16"),
-    "clip_large14": (14, 1024, 24, 16, "hf://openai/clip-vit-large-patch14"),
-}
+# name: (patch, width, depth, heads); pretrained sources: `zoo.registry.DEFAULT_WEIGHTS`.
+VARIANTS = {"clip_base16": (16, 768, 12, 12), "clip_large14": (14, 1024, 24, 16)}
 OPENAI = {"mean": [0.48145466, 0.4578275, 0.40821073], "std": [0.26862954, 0.26130258, 0.27577711]}
 
 
@@ -95,8 +92,8 @@ def from_keras_hub(backbone):
 FAMILY = hub.HubFamily("clip", ("clip", "clip_vision_model"), build, config_from_transformers, port,
                        from_keras_hub)
 
-for _name, (_patch, _width, _depth, _heads, _source) in VARIANTS.items():
+for _name, (_patch, _width, _depth, _heads) in VARIANTS.items():
     register_hub(_name, FAMILY, dict(patch_size=_patch, width=_width, depth=_depth, heads=_heads,
                                      mlp=4 * _width),
-                 preprocessing=OPENAI, default_weights=_source, default_recipe="finetune_clip",
+                 preprocessing=OPENAI, default_recipe="vit",
                  layer_depth=layer_depth)

@@ -26,14 +26,14 @@ from zoo.models.hub_family import register_hub
 PATCH = 14
 layer_depth = ordered_blocks(r"^encoder/layers_(\d+)/", r"^embeddings/")
 
-# name: (width, depth, heads, registers, hub size)
+# name: (width, depth, heads, registers); pretrained sources: `zoo.registry.DEFAULT_WEIGHTS`.
 VARIANTS = {
-    "dinov2_small14": (384, 12, 6, 0, "small"),
-    "dinov2_base14": (768, 12, 12, 0, "base"),
-    "dinov2_large14": (1024, 24, 16, 0, "large"),
-    "dinov2_reg_small14": (384, 12, 6, 4, "small"),
-    "dinov2_reg_base14": (768, 12, 12, 4, "base"),
-    "dinov2_reg_large14": (1024, 24, 16, 4, "large"),
+    "dinov2_small14": (384, 12, 6, 0),
+    "dinov2_base14": (768, 12, 12, 0),
+    "dinov2_large14": (1024, 24, 16, 0),
+    "dinov2_reg_small14": (384, 12, 6, 4),
+    "dinov2_reg_base14": (768, 12, 12, 4),
+    "dinov2_reg_large14": (1024, 24, 16, 4),
 }
 
 
@@ -117,9 +117,8 @@ def from_keras_hub(backbone):
 FAMILY = hub.HubFamily("dinov2", ("dinov2", "dinov2_with_registers"), build, config_from_transformers,
                        port, from_keras_hub)
 
-for _name, (_width, _depth, _heads, _registers, _size) in VARIANTS.items():
-    _source = f"hf://facebook/dinov2-{'with-registers-' if _registers else ''}{_size}"
+for _name, (_width, _depth, _heads, _registers) in VARIANTS.items():
     register_hub(_name, FAMILY, dict(patch_size=PATCH, depth=_depth, width=_width, heads=_heads,
                                      mlp=4 * _width, registers=_registers),
-                 preprocessing="torch", default_weights=_source, default_recipe="finetune_dinov2",
+                 preprocessing="torch", default_recipe="vit",
                  layer_depth=layer_depth)

@@ -26,8 +26,7 @@ def network(family: hub.HubFamily, encoder, image_shape, name: str) -> keras.Mod
     return keras.Model(pixels, x, name=name)
 
 
-def register_hub(name: str, family: hub.HubFamily, arch: dict, *, preprocessing, default_weights: str,
-                 default_recipe: str, layer_depth) -> None:
+def register_hub(name: str, family: hub.HubFamily, arch: dict, *, preprocessing, default_recipe: str, layer_depth) -> None:
     """Register `name`: `family`'s encoder of architecture `arch` (its `build` config).
 
     `weights`: None (random init) or what `hub.resolve` gave (a local folder or a keras-hub
@@ -47,5 +46,4 @@ def register_hub(name: str, family: hub.HubFamily, arch: dict, *, preprocessing,
 
     register(name, family=family.name, preprocessing=preprocessing, patch_size=arch["patch_size"],
              min_size=arch["patch_size"], weights_preprocessing=hub.checkpoint_preprocessing,
-             default_recipe=default_recipe, layer_depth=layer_depth, default_weights=default_weights,
-             resolve_weights=hub.resolve)(builder)
+             default_recipe=default_recipe, layer_depth=layer_depth, resolve_weights=hub.resolve)(builder)

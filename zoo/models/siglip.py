@@ -99,5 +99,5 @@ FAMILY = hub.HubFamily("siglip", ("siglip", "siglip_vision_model"), build, confi
                        from_keras_hub, class_tokens=0, pooled=True)
 
 register_hub("siglip_base16", FAMILY, dict(patch_size=16, width=768, depth=12, heads=12, mlp=3072),
-             preprocessing="tf", default_weights=SOURCE, default_recipe="finetune_clip",
+             preprocessing="tf", default_recipe="vit",
              layer_depth=layer_depth)

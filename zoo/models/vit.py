@@ -33,16 +33,14 @@ PATCH = 16
 
 layer_depth = ordered_blocks(r"^block(\d+)_", r"^(patch_embed|cls_position)/")
 
-# name: (width, depth, heads, timm size); MLP width is 4x.
+# name: (width, depth, heads); MLP width is 4x.
 _VARIANTS = {
-    "vit_tiny16": (192, 12, 3, "tiny"),
-    "vit_small16": (384, 12, 6, "small"),
-    "vit_base16": (768, 12, 12, "base"),
-    "vit_large16": (1024, 24, 16, "large"),
+    "vit_tiny16": (192, 12, 3),
+    "vit_small16": (384, 12, 6),
+    "vit_base16": (768, 12, 12),
+    "vit_large16": (1024, 24, 16),
 }
-# `weights="pretrained"`: timm's ImageNet-21k (augreg, Steiner et al. 2022) checkpoints, the
-# broadest pretraining timm has for these sizes; their head (21,843 classes) is dropped.
-PRETRAINED = "hf://timm/vit_{}_patch16_224.augreg_in21k"
+
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -128,7 +126,7 @@ def _make(width: int, depth: int, heads: int, name: str):
     return builder
 
 
-for _name, (_width, _depth, _heads, _size) in _VARIANTS.items():
+for _name, (_width, _depth, _heads) in _VARIANTS.items():
     register(
         _name,
         family="vit",
@@ -138,6 +136,5 @@ for _name, (_width, _depth, _heads, _size) in _VARIANTS.items():
         weights_preprocessing=timm_vit.checkpoint_preprocessing,
         default_recipe="vit",
         layer_depth=layer_depth,
-        default_weights=PRETRAINED.format(_size),
         resolve_weights=timm_vit.resolve_hub,
     )(_make(_width, _depth, _heads, _name))
