@@ -11,7 +11,6 @@ from zoo.heads import DEFAULT_TASKS
 from zoo.layers.preprocessing import make_preprocessing
 from zoo.registry import check_input_shape
 
-
 PRETRAINED = ("pretrained", "imagenet")
 
 

@@ -37,16 +37,18 @@ VARIANTS = {
 }
 
 
-def build(config: dict, image_shape) -> "keras.Model":  # noqa: F821
+def build(config: dict, image_shape):
     """keras-hub `DINOV2Backbone` at `image_shape`, its position table sized for it (no
     keras-hub interpolation): `(batch, H, W, 3)` -> `(batch, 1 + registers + patches, width)`."""
     shape = tuple(int(s) for s in image_shape)
-    return hub.keras_hub().models.DINOV2Backbone(
+    encoder = hub.keras_hub().models.DINOV2Backbone(
         patch_size=config["patch_size"], num_layers=config["depth"], hidden_dim=config["width"],
         num_heads=config["heads"], intermediate_dim=config["mlp"],
         layer_scale_init_value=config.get("layer_scale", 1.0),
         num_register_tokens=config.get("registers", 0), use_swiglu_ffn=config.get("swiglu", False),
         image_shape=shape, position_embedding_shape=shape[:2])
+    encoder.embeddings.mask_token.trainable = False  # masked-image pretraining only: no gradient here
+    return encoder
 
 
 def config_from_transformers(cfg: dict) -> dict:
