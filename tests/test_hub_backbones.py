@@ -29,3 +29,74 @@ def test_pooled_features_match_transformers_on_every_backend(tmp_path, backend):
     got = run_child(backend, "hub_backbones:compare", root=str(tmp_path), cases=list(CASES))
     for case, diff in got.items():
         assert diff < TOLERANCE, (backend, case, diff)
+
+
+def test_position_resampling_is_torch_bicubic():
+    """`hub.bicubic_matrix` is torch's `interpolate(mode="bicubic", align_corners=False)`."""
+    import numpy as np
+    import torch
+
+    from zoo.models.hub import bicubic_matrix
+
+    grid = np.random.default_rng(0).normal(size=(37, 37, 3)).astype(np.float32)
+    for new in (16, 9, 40):
+        m = bicubic_matrix(37, new)
+        ours = np.einsum("oh,hwc,pw->opc", m, grid, m)
+        ref = torch.nn.functional.interpolate(torch.tensor(grid.transpose(2, 0, 1))[None], size=(new, new),
+                                              mode="bicubic", align_corners=False)[0].numpy().transpose(1, 2, 0)
+        assert np.abs(ours - ref).max() < 1e-5, new
+
+
+def test_knn_votes_by_similarity():
+    import numpy as np
+
+    from zoo.training.knn import knn_scores
+
+    train = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9], [5, 5]], np.float32)
+    onehot = np.array([[1, 0], [1, 0], [0, 1], [0, 1], [0, 0]], np.float32)  # the last: unlabelled
+    scores = knn_scores(train, onehot, np.array([[2, 0.1], [0.2, 3]], np.float32), k=2)
+    assert scores.argmax(1).tolist() == [0, 1] and np.allclose(scores.sum(1), 1)
+
+
+def test_flip_tta_averages_the_mirror():
+    import numpy as np
+
+    from zoo.training.tta import FlipTTA, wrap
+
+    class LeftColumn:  # a Predictor stand-in: the mean of the leftmost pixel column
+        runtime = "numpy"
+
+        def predict(self, images):
+            return {"artist": images[:, :, 0].mean(axis=(1, 2))[:, None]}
+
+    images = np.zeros((1, 4, 4, 3), np.float32)
+    images[:, :, -1] = 2.0
+    assert wrap(LeftColumn(), "none").predict(images)["artist"][0, 0] == 0
+    assert FlipTTA(LeftColumn()).predict(images)["artist"][0, 0] == 1.0
+
+
+def test_default_recipe_offline_is_from_scratch_with_a_notice(monkeypatch):
+    """Issue 19: `zoo train --data D` picks the pretrained recipe where weights load; offline
+    (ZOO_OFFLINE=1 here) the family's from-scratch recipe, with one notice naming it."""
+    from zoo.training.defaults import choose
+
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    name, recipe, notice = choose("resnet50", {"epochs": 3})
+    assert name == "resnet" and recipe.epochs == 3 and recipe.weights is None
+    assert notice.startswith("notice: no pretrained weights for resnet50") and "--recipe resnet" in notice
+    assert "\n" not in notice
+    name, _, notice = choose("dinov2_small14", {"weights": "none"})
+    assert name == "vit" and notice is None  # --weights given: the user's choice
+
+
+def test_hub_weights_offline_is_one_error_line(tmp_path):
+    """An hf:// name that cannot be fetched stops `zoo train` with one line, before any data is read."""
+    from tests.conftest import run_cli
+
+    (tmp_path / "no-data-yet").mkdir()  # no manifest: reading it would be another error
+    proc = run_cli(["-m", "zoo", "train", "--model", "dinov2_small14", "--weights", "hf://facebook/dinov2-small",
+                    "--data", str(tmp_path / "no-data-yet"), "--out", str(tmp_path / "run")],
+                   backend="torch", HF_HUB_OFFLINE="1")
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert "hf://facebook/dinov2-small" in lines[0] and "--weights none" in lines[0]

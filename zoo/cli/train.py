@@ -52,8 +52,11 @@ def _resolve_recipe(args):
 
     if args.model:
         registry.input_rule(args.model)  # unknown name -> error with the closest names
+    from zoo.training.defaults import fit_patch
+
     name = args.recipe or ("quickstart" if not args.data else registry.get(args.model or "resnet50").default_recipe)
-    return name, recipes.load(name).replace(**_recipe_flags(args))  # a bad value: ValueError (Recipe)
+    flags = _recipe_flags(args)
+    return name, fit_patch(recipes.load(name).replace(**flags), flags)  # a bad value: ValueError (Recipe)
 
 
 def check(args) -> None:

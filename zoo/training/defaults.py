@@ -15,6 +15,17 @@ PRETRAINED_RECIPE = {"resnet": "finetune_resnet", "convnext": "finetune_convnext
                      "dinov2": "finetune_dinov2", "clip": "finetune_clip", "siglip": "finetune_clip"}
 
 
+def fit_patch(recipe, flags: dict):
+    """`recipe` with its image size rounded down to the model's patch (a /14 model under a
+    128-px recipe: 126) unless `--image-size` was given; keras-free (the registry's rules)."""
+    from zoo.registry import input_rule
+
+    patch = input_rule(recipe.model)[1]
+    if flags.get("image_size") is None and recipe.image_size % patch:
+        return recipe.replace(image_size=max(patch, recipe.image_size // patch * patch))
+    return recipe
+
+
 def choose(model: str | None, flags: dict):
     """(recipe name, recipe with `flags`, notice line or None) for a run without --recipe."""
     import recipes
@@ -26,8 +37,8 @@ def choose(model: str | None, flags: dict):
     scratch = spec.default_recipe
     pretrained = PRETRAINED_RECIPE.get(spec.family)
     if pretrained is None or flags.get("weights") is not None:
-        return scratch, recipes.load(scratch).replace(**flags), None
-    recipe = recipes.load(pretrained).replace(**{**flags, "model": model})
+        return scratch, fit_patch(recipes.load(scratch).replace(**flags), flags), None
+    recipe = fit_patch(recipes.load(pretrained).replace(**{**flags, "model": model}), flags)
     if os.environ.get("ZOO_OFFLINE") == "1":
         reason = "ZOO_OFFLINE=1"
     else:
@@ -38,4 +49,4 @@ def choose(model: str | None, flags: dict):
             reason = str(exc).split(" (", 1)[-1].split(")")[0][:120]
     notice = (f"notice: no pretrained weights for {model} ({reason}); training from scratch with "
               f"--recipe {scratch} (pass --recipe {pretrained} --weights DIR|FILE for local weights)")
-    return scratch, recipes.load(scratch).replace(**flags), notice
+    return scratch, fit_patch(recipes.load(scratch).replace(**flags), flags), notice
