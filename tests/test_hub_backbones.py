@@ -100,3 +100,44 @@ def test_hub_weights_offline_is_one_error_line(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
     assert "hf://facebook/dinov2-small" in lines[0] and "--weights none" in lines[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, size, blocks", [("dinov2_small14", 28, 12), ("clip_base16", 32, 12),
+                                                ("siglip_base16", 32, 12)])
+def test_hub_family_contract(tmp_path, name, size, blocks):
+    """Each keras-hub family: layer depths (stem 0, blocks, heads on top), freezing, save/load on
+    every backend, and an ONNX export from torch verified by ONNX Runtime."""
+    from tests.conftest import run_cli
+
+    for backend in BACKENDS:
+        path = str(tmp_path / f"{backend}.keras")
+        got = run_child(backend, "hub_backbones:family_contract", name=name, size=size, path=path)
+        assert got["min_depth"] == 0 and got["head_depth"] and got["n_depths"] == blocks + 2, got
+        assert got["frozen_is_heads"] and got["features"][0] == 2, got
+        assert run_child(backend, "hub_backbones:reload", path=path, size=size)["diff"] < 1e-5
+    proc = run_cli(["-m", "zoo", "export", str(tmp_path / "torch.keras"), "--format", "onnx",
+                    "--out", str(tmp_path / "onnx" / "model.onnx")], backend="torch")
+    assert proc.returncode == 0 and "verified by ONNX Runtime" in proc.stdout, proc.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_probe_then_knn_and_flip_tta(tmp_path):
+    """`--recipe probe` caches the features once and trains the heads; `evaluate --knn --tta flip`."""
+    import json
+
+    from tests.conftest import run_cli
+
+    data, run = tmp_path / "data", tmp_path / "run"
+    assert run_cli(["-m", "data_tools", "synth", "--out", str(data), "--artists", "4", "--per-artist", "12",
+                    "--image-size", "32"]).returncode == 0
+    proc = run_cli(["-m", "zoo", "train", "--recipe", "probe", "--model", "vit_tiny16", "--weights", "none",
+                    "--image-size", "32", "--epochs", "3", "--data", str(data), "--out", str(run)], backend="torch")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(list((data / ".cache").glob("features-*.npz"))) == 2  # train and val, computed once
+    assert json.loads((run / "metrics.json").read_text())["probe"] is True
+    proc = run_cli(["-m", "zoo", "evaluate", str(run / "model.keras"), "--data", str(data), "--knn", "5",
+                    "--tta", "flip"], backend="torch")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metrics = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert metrics["tta"] == "flip" and 0 <= metrics["knn_artist_top1"] <= 1 and metrics["knn_k"] == 5
