@@ -23,7 +23,7 @@ BUILT_IN: dict[str, dict[str, tuple[str, ...]]] = {
     "zoo.models.clip": {"clip": ("clip_base16", "clip_large14")},
     "zoo.models.convnext": {"convnext": ("convnext_tiny", "convnext_small", "convnext_base", "convnext_large")},
     "zoo.models.dinov2": {"dinov2": tuple(f"dinov2_{r}{s}14" for r in ("", "reg_")
-                                          for s in ("small", "base", "large"))},
+                                          for s in ("small", "base", "large")) + ("dinov2_tiny14",)},
     "zoo.models.efficientnet": {
         "efficientnet": tuple(f"efficientnet_b{i}" for i in range(8)),
         "efficientnetv2": tuple(f"efficientnetv2_{s}" for s in ("b0", "b1", "b2", "b3", "s", "m", "l")),

@@ -2,9 +2,10 @@
 
 Frozen DINO-family features beat supervised backbones for art classification and
 retrieval; DINOv2 is the strongest widely available one. Names: `dinov2_small14` (384
-wide, 12 blocks), `dinov2_base14` (768, 12), `dinov2_large14` (1024, 24) and the
+wide, 12 blocks), `dinov2_base14` (768, 12), `dinov2_large14` (1024, 24), the
 register variants `dinov2_reg_{small,base,large}14` (Darcet et al., 2024: 4 register
-tokens, cleaner attention maps). Features: the class token after the final LayerNorm,
+tokens, cleaner attention maps), and `dinov2_tiny14` (192 wide, 12 blocks: the same
+architecture at ViT-Ti size, which DINOv2 never published; for `transfer-check` on a CPU). Features: the class token after the final LayerNorm,
 `(batch, width)`, transformers' `pooler_output`. Pixels: ImageNet mean/std (inside the model).
 
 Weights (`zoo.models.hub`): `"pretrained"`/`"imagenet"` = `hf://facebook/dinov2-{size}`
@@ -28,6 +29,7 @@ layer_depth = ordered_blocks(r"^encoder/layers_(\d+)/", r"^embeddings/")
 
 # name: (width, depth, heads, registers); pretrained sources: `zoo.registry.DEFAULT_WEIGHTS`.
 VARIANTS = {
+    "dinov2_tiny14": (192, 12, 3, 0),  # DINOv2-shaped ViT-Ti/14, no published weights: CPU checks
     "dinov2_small14": (384, 12, 6, 0),
     "dinov2_base14": (768, 12, 12, 0),
     "dinov2_large14": (1024, 24, 16, 0),
