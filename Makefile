@@ -25,7 +25,10 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
-	$(PY) -m pip install --quiet --no-deps -c constraints.txt timm
+	# --no-deps: timm's torchvision cannot load beside the CPU torch wheel; keras-hub's
+	# tensorflow-text would pull the full tensorflow wheel beside tensorflow-cpu (keras-hub's
+	# pure-Python requirements, kagglehub kagglesdk regex sentencepiece tokenizers, are in pyproject).
+	$(PY) -m pip install --quiet --no-deps -c constraints.txt timm keras-hub
 	touch $@
 
 # KERAS_BACKEND is also set by `python -m zoo` itself before keras is imported.

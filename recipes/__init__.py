@@ -56,13 +56,19 @@ class Recipe:
                                       at_least=0)
     tasks: str | None = knob(None, "train only these heads, comma-separated, e.g. artist,genre (default: every "
                              "task the data labels; artist is always one)", flag=True)
-    weights: str | None = knob(None, '"imagenet", "none" (random init), a backbone weights file, or an earlier '
-                               "RUN/model.keras (its backbone; heads replaced when the labels differ)", flag=True)
+    weights: str | None = knob(None, '"pretrained" (the model\'s default source, `zoo list`; "imagenet" '
+                               'the same), "none" (random init), hf://org/name, a keras-hub preset, a checkpoint '
+                               "folder or weights file, or an earlier RUN/model.keras (its backbone; heads "
+                               "replaced when the labels differ)", flag=True)
     freeze_epochs: int = knob(0, "first N epochs train the heads only (backbone frozen, BN inference)",
                               flag=True, at_least=0)
     backbone_lr_scale: float = knob(1.0, "backbone learning rate = lr x this", flag=True)
     layer_decay: float = knob(1.0, "layer-wise LR decay, e.g. 0.65: lr x decay^(top - depth) (each family's layer-depth rule)",
                               flag=True)
+    ema: float | None = knob(None, "EMA momentum of the weights (e.g. 0.999, Keras use_ema); validation, the best "
+                             "checkpoint and model.keras use the EMA weights; None = off")
+    probe: bool = knob(False, "linear probe: the backbone stays frozen, its features are computed once per image "
+                       "(cached under DATA/.cache) and only the heads train on them (zoo.training.probe)")
     early_stopping: int | None = knob(None, "patience in epochs; None = off")
     precision: str = knob("auto", "compute precision (default auto: mixed bf16 where the CPU/GPU/TPU has bf16 "
                           "units, mixed float16 on 7.x GPUs, else float32); weights stay float32",

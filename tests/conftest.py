@@ -32,6 +32,7 @@ def backend_env(backend: str, **extra: str) -> dict:
         KERAS_BACKEND=backend,
         PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
         PYTHONUNBUFFERED="1",
+        ZOO_OFFLINE="1",  # `zoo train --data` without --recipe tries no download (zoo.training.defaults)
     )
     env.update(extra)
     return env

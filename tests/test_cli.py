@@ -11,6 +11,7 @@ import pytest
 import recipes
 from tests.conftest import run_child
 from tests.test_explain import texture_model  # noqa: F401  (the shared session fixture)
+from zoo import registry as zoo_registry
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["list"], ["train", "--help"], ["compare", "--help"]])
@@ -21,8 +22,13 @@ def test_help_and_list_import_no_backend(argv):
     assert got["code"] == 0 and got["heavy"] == [], got
     print(json.dumps({"argv": argv, "in_process_s": got["seconds"], "process_s": wall}))
     if argv == ["list"]:
-        models, recipe_line = got["stdout"].splitlines()
-        assert "resnet50" in models.split() and "vit_tiny16" in models.split()
+        header, *rows, recipe_line = got["stdout"].splitlines()
+        models = [row.split()[0] for row in rows]
+        assert header.startswith("models") and "resnet50" in models and "vit_tiny16" in models
+        assert models == zoo_registry.list_models()
+        sources = {row.split()[0]: row.split()[2] for row in rows}  # issue 19: each one's pretrained source
+        assert sources["dinov2_small14"] == "hf://facebook/dinov2-small"
+        assert sources["vit_small16"] == "hf://timm/vit_small_patch16_224.augreg_in21k"
         assert recipe_line.split()[1:] == recipes.list_recipes()
 
 

@@ -11,12 +11,34 @@ from zoo.heads import DEFAULT_TASKS
 from zoo.layers.preprocessing import make_preprocessing
 from zoo.registry import check_input_shape
 
+PRETRAINED = ("pretrained", "imagenet")
 
-def _check_weights(weights):
-    if weights in (None, "imagenet"):
-        return
-    if not isinstance(weights, str | os.PathLike) or not os.path.isfile(weights):
-        raise ValueError(f"weights: expected None, 'imagenet' or a weights file, got {weights!r}")
+
+def resolve_weights(name: str, weights):
+    """What `spec.fn` gets for `weights`: None, "imagenet" (keras.applications), a file, or
+    what the family's `resolve_weights` makes of a name (hf:// download, preset, folder).
+
+    "pretrained" and "imagenet" mean `registry.default_weights(name)` (`python -m zoo list`).
+    ValueError (one line) for what the family cannot take, or a download that fails.
+    """
+    spec = registry.get(name)
+    if weights is None:
+        return None
+    if not isinstance(weights, str | os.PathLike):
+        raise ValueError(f"weights: expected None, 'pretrained', a name or a path, got {weights!r}")
+    weights = os.fspath(weights)
+    if weights in PRETRAINED:
+        weights = registry.default_weights(name)
+        if weights is None:
+            raise ValueError(f"{name}: no pretrained weights known; pass a weights file or none")
+    if weights == "imagenet" or os.path.isfile(weights):
+        return weights
+    if spec.resolve_weights is None:
+        kind = "a ViT" if spec.family == "vit" else "a keras.applications backbone"
+        raise ValueError(f"weights {weights!r}: not a file; {name} is {kind}, it takes 'pretrained', "
+                         "a weights file" + (" or hf://timm/NAME" if spec.family == "vit" else "")
+                         + " or none")
+    return spec.resolve_weights(weights)
 
 
 def backbone(name: str, *, input_shape=(128, 128, 3), weights=None, preprocessing=None) -> keras.Model:
@@ -24,19 +46,20 @@ def backbone(name: str, *, input_shape=(128, 128, 3), weights=None, preprocessin
     pooled features `(batch, dim)`.
 
     The preprocessing the weights expect runs inside the model.
-    `weights`: None (random init), "imagenet" (downloads; keras.applications
-    families; offline it raises ValueError), or a path to a weights file of the
-    inner network (keras.applications families: one saved from the matching
+    `weights`: None (random init); "pretrained" (or "imagenet"): the family's default
+    source (`python -m zoo list`; downloads, offline ValueError); a path to a weights file
+    of the inner network (keras.applications families: one saved from the matching
     application with `include_top=False`; ViT: a timm checkpoint
-    `.safetensors`/`.pth`/`.bin` or a file from `python -m zoo convert-weights`).
+    `.safetensors`/`.pth`/`.bin` or a file from `python -m zoo convert-weights`);
+    `hf://org/name` (ViT: a timm repository; DINOv2/CLIP/SigLIP: a transformers
+    checkpoint); DINOv2/CLIP/SigLIP also a keras-hub preset name or a checkpoint folder.
     `preprocessing`: override of the pixel normalisation, a mode of
     `ImagePreprocessing` or `{"mean": (r, g, b), "std": (r, g, b)}` in 0-1 units;
     by default the registry's, or what the weights file's sidecar says (ViT).
     """
     spec = registry.get(name)
     shape = check_input_shape(name, input_shape)
-    _check_weights(weights)
-    weights = os.fspath(weights) if weights not in (None, "imagenet") else weights
+    weights = resolve_weights(name, weights)
     if preprocessing is None and spec.weights_preprocessing and weights not in (None, "imagenet"):
         preprocessing = spec.weights_preprocessing(weights)
     pre = make_preprocessing(preprocessing or spec.preprocessing, name="preprocess")

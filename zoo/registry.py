@@ -20,12 +20,16 @@ if TYPE_CHECKING:
 
 # Family module -> {family: names it registers}.
 BUILT_IN: dict[str, dict[str, tuple[str, ...]]] = {
+    "zoo.models.clip": {"clip": ("clip_base16", "clip_large14")},
     "zoo.models.convnext": {"convnext": ("convnext_tiny", "convnext_small", "convnext_base", "convnext_large")},
+    "zoo.models.dinov2": {"dinov2": tuple(f"dinov2_{r}{s}14" for r in ("", "reg_")
+                                          for s in ("small", "base", "large")) + ("dinov2_tiny14",)},
     "zoo.models.efficientnet": {
         "efficientnet": tuple(f"efficientnet_b{i}" for i in range(8)),
         "efficientnetv2": tuple(f"efficientnetv2_{s}" for s in ("b0", "b1", "b2", "b3", "s", "m", "l")),
     },
     "zoo.models.resnet": {"resnet": ("resnet50", "resnet101", "resnet152")},
+    "zoo.models.siglip": {"siglip": ("siglip_base16",)},
     "zoo.models.vit": {"vit": ("vit_tiny16", "vit_small16", "vit_base16", "vit_large16")},
 }
 
@@ -36,7 +40,8 @@ class BackboneSpec:
 
     Attributes:
         name: registry name, e.g. "resnet50".
-        family: "resnet", "efficientnet", "efficientnetv2", "convnext" or "vit".
+        family: "resnet", "efficientnet", "efficientnetv2", "convnext", "vit", "dinov2",
+            "clip" or "siglip".
         fn: builder `fn(input_shape, weights) -> keras.Model`, raw pixels in,
             a `(batch, dim)` feature vector out.
         preprocessing: how ImageNet weights expect pixels (see
@@ -50,6 +55,8 @@ class BackboneSpec:
         application: the `keras.applications` constructor the backbone is, or None.
         layer_depth: `fn(variable paths) -> {path: depth}`, the family's layer order for
             layer-wise learning-rate decay (stem 0 ... heads at the top); None: unknown.
+        resolve_weights: optional `fn(weights) -> weights` turning a name (hf:// handle,
+            preset) into what `fn` takes (downloads; offline ValueError); None: as given.
     """
 
     name: str
@@ -62,6 +69,7 @@ class BackboneSpec:
     default_recipe: str = "resnet"
     application: Callable[..., keras.Model] | None = None
     layer_depth: Callable[[list[str]], dict[str, int]] | None = None
+    resolve_weights: Callable[[str], str] | None = None
 
 
 _REGISTRY: dict[str, BackboneSpec] = {}
@@ -78,6 +86,7 @@ def register(
     default_recipe: str = "resnet",
     application=None,
     layer_depth=None,
+    resolve_weights=None,
 ):
     """Decorator: register `fn(input_shape, weights)` as backbone `name` (fields: `BackboneSpec`)."""
 
@@ -87,6 +96,7 @@ def register(
         _REGISTRY[name] = BackboneSpec(
             name, family, fn, preprocessing, patch_size, min_size, weights_preprocessing,
             default_recipe=default_recipe, application=application, layer_depth=layer_depth,
+            resolve_weights=resolve_weights,
         )
         return fn
 
@@ -100,9 +110,37 @@ def list_models(family: str | None = None) -> list[str]:
     return sorted(names)
 
 
-# Family -> (min_size, patch_size) where it differs from BackboneSpec's defaults, so that
-# `check_input_shape` answers without importing keras (tests/test_cli.py checks the specs).
-INPUT_RULES: dict[str, tuple[int, int]] = {"vit": (16, 16)}
+# Family (or name) -> (min_size, patch_size) where it differs from BackboneSpec's defaults, so
+# that `check_input_shape` answers without importing keras (tests/test_cli.py checks the specs).
+INPUT_RULES: dict[str, tuple[int, int]] = {"vit": (16, 16), "dinov2": (14, 14), "clip_base16": (16, 16),
+                                           "clip_large14": (14, 14), "siglip": (16, 16)}
+
+
+_TIMM = "hf://timm/vit_{}_patch16_224.augreg_in21k"  # ImageNet-21k (augreg, Steiner et al. 2022)
+_DINO = "hf://facebook/dinov2-{}"
+# Family (or name) -> what `weights="pretrained"` (or "imagenet") loads, keras-free for `zoo list`.
+DEFAULT_WEIGHTS: dict[str, str] = {
+    "resnet": "imagenet", "efficientnet": "imagenet", "efficientnetv2": "imagenet", "convnext": "imagenet",
+    **{f"vit_{s}16": _TIMM.format(s) for s in ("tiny", "small", "base", "large")},
+    **{f"dinov2_{s}14": _DINO.format(s) for s in ("small", "base", "large")},
+    **{f"dinov2_reg_{s}14": _DINO.format(f"with-registers-{s}") for s in ("small", "base", "large")},
+    "clip_base16": "hf://openai/clip-vit-base-patch16", "clip_large14": "hf://openai/clip-vit-large-patch14",
+    "siglip_base16": "hf://google/siglip-base-patch16-224",
+}
+
+
+def family_of(name: str) -> str:
+    """The family of `name` without importing keras; ValueError for an unknown name."""
+    if name in _REGISTRY:
+        return _REGISTRY[name].family
+    family = next((f for fams in BUILT_IN.values() for f, ns in fams.items() if name in ns), None)
+    return family if family is not None else get(name).family
+
+
+def default_weights(name: str) -> str | None:
+    """What `weights="pretrained"` means for `name` ("imagenet": keras.applications; an
+    `hf://` handle), None when nothing is known; imports no keras."""
+    return DEFAULT_WEIGHTS.get(name, DEFAULT_WEIGHTS.get(family_of(name)))
 
 
 def input_rule(name: str) -> tuple[int, int]:
@@ -112,7 +150,7 @@ def input_rule(name: str) -> tuple[int, int]:
     family = next((f for fams in BUILT_IN.values() for f, ns in fams.items() if name in ns), None)
     if family is None:
         get(name)  # raises, naming the closest names
-    return INPUT_RULES.get(family, (BackboneSpec.min_size, BackboneSpec.patch_size))
+    return INPUT_RULES.get(name, INPUT_RULES.get(family, (BackboneSpec.min_size, BackboneSpec.patch_size)))
 
 
 def check_input_shape(name: str, input_shape) -> tuple[int, int, int]:

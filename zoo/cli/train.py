@@ -52,8 +52,11 @@ def _resolve_recipe(args):
 
     if args.model:
         registry.input_rule(args.model)  # unknown name -> error with the closest names
+    from zoo.training.defaults import fit_patch
+
     name = args.recipe or ("quickstart" if not args.data else registry.get(args.model or "resnet50").default_recipe)
-    return name, recipes.load(name).replace(**_recipe_flags(args))  # a bad value: ValueError (Recipe)
+    flags = _recipe_flags(args)
+    return name, fit_patch(recipes.load(name).replace(**flags), flags)  # a bad value: ValueError (Recipe)
 
 
 def check(args) -> None:
@@ -95,6 +98,12 @@ def run(args) -> int:
         return 0
     if plan:
         name, recipe, args.data, args.seed = "recorded", plan.recipe, plan.data_dir, plan.seed
+    elif args.data and not args.recipe:  # issue 19: pretrained where the weights can be had
+        from zoo.training.defaults import choose
+
+        name, recipe, notice = choose(args.model, _recipe_flags(args))
+        if notice:
+            print(notice, file=sys.stderr, flush=True)
     else:
         name, recipe = _resolve_recipe(args)
     if args.data:
@@ -111,6 +120,8 @@ def run(args) -> int:
 
     print(f"{'resuming' if plan else 'recipe ' + name}: {recipe.model} on {args.backend}, {recipe.image_size}px, batch "
           f"{recipe.batch_size}, {plural(recipe.epochs, 'epoch')}, data {data_dir} -> {out}", flush=True)
+    if recipe.probe:  # heads on cached frozen features (recipes/probe.py)
+        from zoo.training.probe import train
     try:
         result = train(recipe, backend=args.backend, data_dir=data_dir, run_dir=out,
                        resume=args.resume, seed=args.seed or 0, cluster=cluster)

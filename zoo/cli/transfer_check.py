@@ -21,7 +21,8 @@ def add_arguments(p) -> None:
     from zoo.study.transfer import SOURCE  # cheap: the study imports keras only when it runs
 
     p.add_argument("--model", default=SOURCE["model"], help=f"zoo model (default {SOURCE['model']})")
-    p.add_argument("--image-size", type=int, default=SOURCE["image_size"])
+    p.add_argument("--image-size", type=int, help=f"default {SOURCE['image_size']}, rounded down to the "
+                   "model's patch size (28 for the /14 models: DINOv2, CLIP-L)")
     p.add_argument("--source-artists", type=int, default=12)
     p.add_argument("--source-per-artist", type=int, default=40)
     p.add_argument("--source-epochs", type=int, default=5)
@@ -56,7 +57,12 @@ def _print_summary(summary: dict, margin: float) -> None:
 
 def run(args) -> int:
     from zoo.cli.study_options import check_at_least
+    from zoo.registry import input_rule
+    from zoo.study.transfer import SOURCE
 
+    if args.image_size is None:
+        patch = input_rule(args.model)[1]
+        args.image_size = SOURCE["image_size"] // patch * patch
     check_at_least(args, 1, *COUNTS)
     if args.target_artists < 2:
         raise ValueError("--target-artists must be >= 2")

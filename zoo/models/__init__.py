@@ -6,7 +6,15 @@ default recipe and layer-depth rule.
 """
 
 from zoo import registry
-from zoo.models import convnext, efficientnet, resnet, vit  # noqa: F401  (registration side effects)
+from zoo.models import (  # noqa: F401  (registration side effects)
+    clip,
+    convnext,
+    dinov2,
+    efficientnet,
+    resnet,
+    siglip,
+    vit,
+)
 
 
 def layer_depth(model) -> dict[str, int]:
@@ -21,5 +29,5 @@ def layer_depth(model) -> dict[str, int]:
     if spec is None or spec.layer_depth is None:
         raise ValueError(
             f"{model.name}: no layer order known (layer depths come from a registered family's rule: "
-            "ViT or ConvNeXt, ResNet, EfficientNet)")
+            "ViT, DINOv2, CLIP, SigLIP, ConvNeXt, ResNet, EfficientNet)")
     return spec.layer_depth([v.path for v in model.weights])

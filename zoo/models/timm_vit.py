@@ -27,6 +27,20 @@ TIMM_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin")
 AUGREG = {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}
 
 
+def resolve_hub(weights: str) -> str:
+    """`hf://timm/NAME` -> the local `model.safetensors` (its `config.json` beside it gives
+    the pixel mean/std); anything else is not a ViT source: ValueError."""
+    from zoo.models import hf
+
+    if not str(weights).startswith(hf.HF_PREFIX):
+        raise ValueError(f"weights {weights!r}: a ViT takes 'pretrained', a timm checkpoint file, "
+                         "hf://timm/NAME or none")
+    folder = Path(hf.download(str(weights), ("config.json", "model.safetensors")))
+    if not (folder / "model.safetensors").is_file():
+        raise ValueError(f"{weights}: the repository has no model.safetensors")
+    return str(folder / "model.safetensors")
+
+
 def is_timm_checkpoint(path) -> bool:
     """True for a torch/safetensors state dict (by file suffix)."""
     return str(path).lower().endswith(TIMM_SUFFIXES)

@@ -8,7 +8,9 @@ counts equal timm's `vit_*_patch16_224` without the classifier
 (Ti 5,524,416 / S 21,665,664 / B 85,798,656). Any input side divisible by 16
 works; the position table is sized for the input at build time.
 
-Pretrained weights: a timm checkpoint of the same size (`.safetensors`, or a
+Pretrained weights: `weights="pretrained"` (or "imagenet") downloads timm's ImageNet-21k
+checkpoint `hf://timm/vit_{size}_patch16_224.augreg_in21k`; any `hf://timm/NAME`; a timm
+checkpoint of the same size (`.safetensors`, or a
 `.pth`/`.bin` torch state dict), loaded by `zoo.models.timm_vit`, or a Keras
 weights file of this network (`python -m zoo convert-weights`). Pixels are
 scaled to -1..1 ("tf"), as timm's augreg ImageNet weights expect, unless the
@@ -38,6 +40,7 @@ _VARIANTS = {
     "vit_base16": (768, 12, 12),
     "vit_large16": (1024, 24, 16),
 }
+
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -133,4 +136,5 @@ for _name, (_width, _depth, _heads) in _VARIANTS.items():
         weights_preprocessing=timm_vit.checkpoint_preprocessing,
         default_recipe="vit",
         layer_depth=layer_depth,
+        resolve_weights=timm_vit.resolve_hub,
     )(_make(_width, _depth, _heads, _name))

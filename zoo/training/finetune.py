@@ -197,25 +197,25 @@ def build_weights(weights):
 def check_weights(recipe, input_shape) -> None:
     """Fail before any data is read when the recipe's starting weights are unavailable.
 
-    "imagenet" builds the backbone once (Keras downloads into ~/.keras and caches);
-    offline that fails here with one line saying what to pass instead.
+    A name ("imagenet", "pretrained", an `hf://` handle, a keras-hub preset, a folder) builds
+    the backbone once (downloads go to the Keras / Hugging Face / Kaggle caches); offline
+    that fails here with one line saying what to pass instead.
     """
     import zoo
 
     weights = recipe.weights
-    if weights is None or str(weights).lower() == "none":
+    if weights is None or str(weights).lower() == "none" or os.path.isfile(weights):
         return
-    if weights != "imagenet":
-        if not os.path.isfile(weights):
-            raise ValueError(f"--weights {weights}: no such file (pass a weights file, "
-                             "RUN/model.keras, imagenet or none)")
-        return
+    if is_run_model(weights):
+        raise ValueError(f"--weights {weights}: no such file (pass a weights file, "
+                         "RUN/model.keras, pretrained or none)")
     try:
-        zoo.backbone(recipe.model, input_shape=input_shape, weights="imagenet")
+        zoo.backbone(recipe.model, input_shape=input_shape, weights=weights)
     except Exception as exc:  # download errors differ per OS and backend; all mean the same here
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        what = "ImageNet weights" if weights == "imagenet" else f"weights {weights!r}"
         raise ValueError(
-            f"--weights imagenet: cannot load ImageNet weights for {recipe.model} ({reason[:160]}); "
+            f"--weights {weights}: cannot load {what} for {recipe.model} ({reason[:160]}); "
             "offline, pass --weights FILE (weights file or RUN/model.keras) or --weights none "
             "(random init)") from None
 
@@ -245,6 +245,19 @@ def load_run_weights(model: keras.Model, path) -> list[str]:
             new.set_weights(source.heads[name].get_weights())
             kept.append(name)
     return kept
+
+
+# ---------------------------------------------------------------- EMA of the weights
+
+def ema_options(recipe) -> dict:
+    """Optimizer keywords for the recipe's weight EMA (Keras `use_ema`), or none."""
+    return {"use_ema": True, "ema_momentum": float(recipe.ema)} if recipe.ema else {}
+
+
+def ema_callbacks(recipe) -> list:
+    """`SwapEMAWeights(swap_on_epoch=True)` with an EMA: each epoch ends with the EMA weights in
+    the model, so validation, the checkpoints and the exported model see them."""
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if recipe.ema else []
 
 
 # ---------------------------------------------------------------- BatchNorm momentum

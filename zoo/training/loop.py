@@ -81,7 +81,8 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Opt
         raise ValueError(f"recipe schedule {recipe.schedule!r}: valid are plateau, cosine")
     kwargs = {"learning_rate": lr, "global_clipnorm": recipe.clipnorm,
               # one update per `accumulate` steps, from their mean gradient; the schedule counts steps
-              "gradient_accumulation_steps": recipe.accumulate if recipe.accumulate > 1 else None}
+              "gradient_accumulation_steps": recipe.accumulate if recipe.accumulate > 1 else None,
+              **finetune.ema_options(recipe)}
     if recipe.optimizer == "adam":
         return keras.optimizers.Adam(**kwargs)
     if recipe.optimizer == "adamw":
@@ -255,6 +256,7 @@ def _callbacks(recipe, folder, checkpoints, state, val_monitor, chief, clock, li
         extra.append(keras.callbacks.EarlyStopping(monitor=val_monitor, patience=recipe.early_stopping))
     # The guard runs first so a NaN batch stops the epoch; plateau must see the
     # epoch before the checkpoint records its state.
+    extra += finetune.ema_callbacks(recipe)  # before the checkpoint: it saves the EMA weights
     extra.append(RunCheckpoint(checkpoints, monitor=val_monitor, plateau=plateau, state=state))
     if lines and chief:
         extra.append(EpochLog(recipe.epochs))
