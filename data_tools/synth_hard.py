@@ -31,9 +31,18 @@ from data_tools import outdir
 from data_tools.build import BuildOptions, BuildResult, Candidate, write_dataset
 from data_tools.manifest import MANIFEST
 from data_tools.outdir import staged
-# The ground layout and canvas texture of the default set, its names, eras and checks.
-from data_tools.synth import (COMPOSITIONS, MOVEMENTS, TEXTURES, Style, _composition, _grid, _hsv,
-                              _texture, artist_names, check_args)
+from data_tools.synth import (
+    COMPOSITIONS,
+    MOVEMENTS,
+    TEXTURES,
+    Style,
+    _composition,
+    _grid,
+    _hsv,
+    _texture,
+    artist_names,
+    check_args,
+)
 
 # The study set `python -m zoo compare` uses without --data (ensure_hard_dataset).
 HARD_ROOT = "data/synthetic-hard"
