@@ -86,23 +86,9 @@ def _cells(args, plan: dict[str, list[int]]) -> list[tuple[str, str, int]]:
     return cells
 
 
-def run(args) -> int:
-    """The study of parsed `args` (zoo.cli.compare); exit code 1 when a cell or the agreement failed."""
-    import recipes
-
-    started = time.time()
-    recipe = recipes.load(budget_recipe(args.budget)).replace(epochs=args.epochs, image_size=args.image_size)
-    data = _data_dir(args)
-    out = Path(args.out)
-    seeds, seeds_on, plan = seed_plan(args)
-    init_backend = "torch" if "torch" in args.backends else args.backends[0]  # builds fastest (README)
-    settings = {"budget": args.budget, "recipe": budget_recipe(args.budget), "data": str(data), "seeds": seeds,
-                "seeds_on": seeds_on, "init_backend": init_backend, "epochs": args.epochs,
-                "image_size": args.image_size}
-    keep_settings(out, settings, name="compare.json")  # cells of an earlier run are reused
-    console = study_console()
-    cells = _cells(args, plan)
-    runs = []
+def _train(args, out: Path, cells, data: Path, recipe, init_backend: str, console):
+    """The initial weights, every cell and the agreement check, with a progress bar; (runs, report)."""
+    seed0, runs, report = cells[0][2], [], None
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
@@ -120,13 +106,31 @@ def run(args) -> int:
             progress.console.print(f"{model:>16} {backend:<10} s{seed:<3} {row['status'][:90]}  ({how})",
                                    markup=False)
             progress.advance(task)
-        report = None
         if not args.no_agreement:
             name = args.agreement_model or args.models[0]
             progress.update(task, description=f"numeric agreement ({name})")
             report = agreement.check(name, recipe.image_size, args.backends, out / "agreement",
-                                     recipe=budget_recipe(args.budget), seed=seeds[0], timeout_s=args.cell_timeout)
+                                     recipe=budget_recipe(args.budget), seed=seed0, timeout_s=args.cell_timeout)
             progress.advance(task)
+    return runs, report
+
+
+def run(args) -> int:
+    """The study of parsed `args` (zoo.cli.compare); exit code 1 when a cell or the agreement failed."""
+    import recipes
+
+    started = time.time()
+    recipe = recipes.load(budget_recipe(args.budget)).replace(epochs=args.epochs, image_size=args.image_size)
+    data = _data_dir(args)
+    out = Path(args.out)
+    seeds, seeds_on, plan = seed_plan(args)
+    init_backend = "torch" if "torch" in args.backends else args.backends[0]  # builds fastest (README)
+    settings = {"budget": args.budget, "recipe": budget_recipe(args.budget), "data": str(data), "seeds": seeds,
+                "seeds_on": seeds_on, "init_backend": init_backend, "epochs": args.epochs,
+                "image_size": args.image_size}
+    keep_settings(out, settings, name="compare.json")  # cells of an earlier run are reused
+    console = study_console()
+    runs, report = _train(args, out, _cells(args, plan), data, recipe, init_backend, console)
     rows = leaderboard.sort_rows(aggregate.cell_rows(runs))
     models = aggregate.model_rows(runs, seeds_on[0], seeds[0])
     answers = aggregate.model_markdown(models, seeds_on[0], seeds[0]) + "\n" + \
