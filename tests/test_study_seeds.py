@@ -1,6 +1,7 @@
 """The compare study's seeds, intervals, ties and backend effect (numpy, with numbers); the hard
 synthetic set and its colour-histogram calibration; one slow two-backend, two-seed compare run."""
 
+import argparse
 import csv
 import io
 import json
@@ -12,6 +13,8 @@ from rich.console import Console
 from data_tools import colour_baseline, synth, synth_hard
 from data_tools.manifest import read_manifest
 from tests.conftest import run_cli
+from zoo.cli import UsageError
+from zoo.cli import run as cli_run
 from zoo.study import aggregate, seeds
 
 
@@ -25,6 +28,18 @@ def test_t_interval_from_numbers():
     one = seeds.interval([0.4, None])
     assert one["mean"] == 0.4 and one["std"] is None and one["ci_low"] is None
     assert seeds.seed_list(5, 3) == [5, 6, 7]
+
+
+def test_seed_plan_trains_every_seed_on_the_accuracy_backend_only():
+    from zoo.study import compare
+
+    args = argparse.Namespace(seed=4, seeds=3, seeds_on=None, backends=["jax", "tensorflow", "torch"], models=["m"])
+    seed_set, on, plan = compare.seed_plan(args)
+    assert seed_set == [4, 5, 6] and on == ["torch"] and plan == {"jax": [4], "tensorflow": [4], "torch": [4, 5, 6]}
+    assert compare._cells(args, plan) == [("m", "jax", 4), ("m", "tensorflow", 4), ("m", "torch", 4),
+                                          ("m", "torch", 5), ("m", "torch", 6)]
+    args.seeds_on = ["all"]
+    assert compare.seed_plan(args)[2]["jax"] == [4, 5, 6]
 
 
 def _runs(values: dict[str, list[float]], backend="torch"):
@@ -103,6 +118,15 @@ def test_synth_difficulty_flag(tmp_path):
     assert read_manifest(out)[0]["image_id"].startswith("h0-")  # the hard generator's ids
     bad = run_cli(["-m", "data_tools", "synth", "--difficulty", "extreme", "--out", str(out)])
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_seed_flag_mistakes_are_usage_errors():
+    with pytest.raises(UsageError, match="--seeds must be >= 1"):
+        cli_run(["compare", "--seeds", "0"])
+    with pytest.raises(UsageError, match="none of --backends"):
+        cli_run(["compare", "--backends", "torch", "--seeds-on", "jax"])
+    with pytest.raises(UsageError, match="unknown mxnet"):
+        cli_run(["compare", "--seeds-on", "mxnet"])
 
 
 @pytest.mark.slow  # four training processes on JAX and torch (~3-4 min on 2 cores)
