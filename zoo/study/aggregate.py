@@ -31,7 +31,7 @@ def cell_rows(runs: list[dict]) -> list[dict]:
         ok = [r for r in mine if r["status"] == "ok"]
         row = {"model": model, "backend": backend, "seeds": " ".join(str(r["seed"]) for r in ok)}
         row.update({k: _mean(r.get(k) for r in ok) for k in MEANS})
-        row["params"] = ok[0]["params"] if ok else None  # a count, the same for every seed
+        row["params"] = ok[0].get("params") if ok else None  # a count, the same for every seed
         ci = seedstats.interval(r["artist_top1"] for r in ok)
         row.update({"artist_top1_std": ci["std"], "artist_top1_ci_low": ci["ci_low"],
                     "artist_top1_ci_high": ci["ci_high"]})
