@@ -129,7 +129,7 @@ def test_seed_flag_mistakes_are_usage_errors():
         cli_run(["compare", "--seeds-on", "mxnet"])
 
 
-@pytest.mark.slow  # four training processes on JAX and torch (~3-4 min on 2 cores)
+@pytest.mark.slow  # four training processes on JAX and torch: 224 s on 2 cores at load 3-4
 def test_compare_two_backends_two_seeds_share_initial_weights(tiny_data, tmp_path):
     out = tmp_path / "compare"
     proc = run_cli(["-m", "zoo", "compare", "--models", "vit_tiny16", "--backends", "jax,torch", "--seeds", "2",
