@@ -1,6 +1,7 @@
-"""`python -m zoo compare --budget full`: the same comparison at the zoo's usual 128 px and
-enough epochs for the accuracies to separate the models. Sized for a GPU (or a long
-night): on a 2-core CPU one ResNet152 cell alone takes hours."""
+"""`python -m zoo compare --budget full`: the same comparison (models, backends, seeds, shared
+initial weights, the hard set) at the zoo's usual 128 px and enough epochs for the accuracies
+to separate the models. Sized for a GPU (or a long night): on a 2-core CPU one ResNet152 cell
+alone takes hours."""
 
 from recipes import Recipe
 

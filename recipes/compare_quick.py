@@ -1,5 +1,5 @@
-"""`python -m zoo compare` default budget: every model x backend with this one recipe on the
-embedded synthetic set (480 train / 60 val / 60 test images).
+"""`python -m zoo compare` default budget: every model x backend x seed with this one recipe on the
+hard synthetic set (`synth --difficulty hard`: 480 train / 60 val / 60 test images).
 
 Sized for a 2-core CPU: a cell's cost is mostly process start-up and XLA/graph
 compilation, not the epochs, so 32 px and one epoch. Batch 20 divides the splits

@@ -61,10 +61,11 @@ def _read_csv(path):
 
 def test_compare_records_failed_cell_and_skips_finished_on_rerun(tiny_data, tmp_path):
     out = tmp_path / "compare"
-    # resnet50 rejects 16 px images, so its cell fails inside `zoo train`; vit_tiny16 trains.
+    # resnet50 rejects 16 px images, so its initial weights cannot be built and its cell fails;
+    # vit_tiny16 trains (one seed: the interval arithmetic is tests/test_study_seeds.py's).
     args = ["-m", "zoo", "compare", "--models", "vit_tiny16,resnet50", "--backends", "torch",
             "--data", str(tiny_data), "--image-size", "16", "--epochs", "1", "--out", str(out),
-            "--no-agreement"]
+            "--no-agreement", "--seeds", "1"]
     first = run_cli(args)
     assert first.returncode == 1, first.stderr[-3000:]  # a failed cell makes the exit non-zero
     columns, rows = _read_csv(out / "leaderboard.csv")
@@ -72,24 +73,24 @@ def test_compare_records_failed_cell_and_skips_finished_on_rerun(tiny_data, tmp_
     by_model = {r["model"]: r for r in rows}
     assert set(by_model) == {"vit_tiny16", "resnet50"}
     ok, failed = by_model["vit_tiny16"], by_model["resnet50"]
-    assert ok["status"] == "ok" and ok["backend"] == "torch"
+    assert ok["status"] == "ok" and ok["backend"] == "torch" and ok["seeds"] == "0"
     assert int(ok["params"]) > 5e6 and float(ok["gflops"]) > 0
     assert 0 <= float(ok["artist_top1"]) <= 1 and float(ok["peak_rss_mb"]) > 100
     assert failed["status"].startswith("failed:") and "image size" in failed["status"]
     assert rows[0]["model"] == "vit_tiny16"  # sorted by artist_top1, failed cells last
-    assert "| vit_tiny16 | torch |" in (out / "leaderboard.md").read_text()
+    assert "| vit_tiny16 | torch | 0 |" in (out / "leaderboard.md").read_text()
     # Where the time went: phases inside train() within the cell's wall time, start-up the rest.
-    cell = json.loads((out / "cells" / "vit_tiny16-torch" / "result.json").read_text())
+    cell = json.loads((out / "cells" / "vit_tiny16-torch-s0" / "result.json").read_text())
     split = leaderboard.time_split(cell)
     assert split["first_step"] > 0 and split["train_steps"] > 0 and split["startup"] > 1
     assert sum(cell["phases_s"].values()) == pytest.approx(cell["total_s"], abs=0.01)
     assert cell["total_s"] < cell["wall_s"]
-    history = (out / "cells" / "vit_tiny16-torch" / "history.csv").read_text()
+    history = (out / "cells" / "vit_tiny16-torch-s0" / "history.csv").read_text()
     assert "loss" in history and "val_loss" not in history  # compare_quick: one epoch, no validation pass
-    assert "| vit_tiny16 / torch |" in (out / "leaderboard.md").read_text().split("Where the time goes")[1]
+    assert "| vit_tiny16 / torch / s0 |" in (out / "leaderboard.md").read_text().split("Where the time goes")[1]
     assert (out / "leaderboard.png").stat().st_size > 10_000
 
-    result = out / "cells" / "vit_tiny16-torch" / "result.json"
+    result = out / "cells" / "vit_tiny16-torch-s0" / "result.json"
     before = result.stat().st_mtime_ns
     second = run_cli(args)
     assert second.returncode == 1

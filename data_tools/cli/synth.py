@@ -19,17 +19,21 @@ def add_arguments(p) -> None:
     p.add_argument("--genre", action=argparse.BooleanOptionalAction, default=True,
                    help="a genre column: the subject each composition draws (landscape, portrait, "
                    "still life); on by default, --no-genre leaves it out")
+    p.add_argument("--difficulty", choices=("default", "hard"), default="default",
+                   help="default: one hue per artist (make train's demo); hard: the artist is in the "
+                   "brushwork, every painting has its own palette (data_tools/synth_hard.py, make compare)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
 
 
 def run(args) -> int:
-    from data_tools import build, split, synth
+    from data_tools import build, split, synth, synth_hard
     from data_tools.cli import console as make_console
 
     console = make_console()
-    result = synth.synthesize(args.out, overwrite=args.overwrite, console=console, artists=args.artists,
-                              per_artist=args.per_artist, image_size=args.image_size, seed=args.seed,
-                              split=split.parse_split(args.split), genre=args.genre)
+    module = synth_hard if args.difficulty == "hard" else synth
+    result = module.synthesize(args.out, overwrite=args.overwrite, console=console, artists=args.artists,
+                               per_artist=args.per_artist, image_size=args.image_size, seed=args.seed,
+                               split=split.parse_split(args.split), genre=args.genre)
     console.print(build.summary_table(result, f"synth -> {args.out}"))
     console.print(f"{result.kept} images in {result.seconds:.1f} s")
     return 0

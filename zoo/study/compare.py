@@ -1,15 +1,17 @@
-"""The compare study: train every model x backend with one recipe, data and seed.
+"""The compare study: train every model x backend x seed with one recipe and data.
 
-Each cell is `python -m zoo train` in its own process (log: OUT/cells/<model>-<backend>/train.log,
-result: .../result.json). A failing cell is recorded and the rest go on; a re-run skips
-cells whose result says "ok". Then the backends' numeric agreement is checked and
-OUT/leaderboard.{csv,md,png} are written.
+Seeds: `--seeds N` from `--seed`; every seed trains on the accuracy backends (`--seeds-on`,
+default torch), the first seed on every backend. Per model and seed the initial weights are
+made once (zoo/study/shared_init.py) and every backend's cell starts from them. Each cell is
+`python -m zoo train` in its own process (zoo/study/cells.py: OUT/cells/<model>-<backend>-s<seed>/).
+A failing cell is recorded and the rest go on; a re-run skips cells whose result says "ok".
+Then the backends' numeric agreement is checked and OUT/leaderboard.{csv,md,png} are written:
+one row per model x backend (mean over seeds, 95 % interval), and the two answers
+(zoo/study/aggregate.py): which model, which backend.
 """
 
-import json
 import os
 import platform
-import shutil
 import time
 from pathlib import Path
 
@@ -22,13 +24,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from data_tools.files import write_atomic
 from data_tools.plural import plural
 from data_tools.usage import UsageError
-from zoo.run_folder import RunFolder
-from zoo.study import agreement, leaderboard
-from zoo.study.child import child_env, run_child
+from zoo.study import aggregate, agreement, leaderboard, shared_init
+from zoo.study.cells import run_cell
 from zoo.study.options import keep_settings, study_console
+from zoo.study.seeds import seed_list
 
 
 def budget_recipe(budget: str) -> str:
@@ -38,68 +39,80 @@ def budget_recipe(budget: str) -> str:
 
 def _data_dir(args) -> Path:
     if args.data is None:
-        from data_tools.synth import ensure_default_dataset
+        from data_tools.synth_hard import ensure_hard_dataset
 
-        return ensure_default_dataset().resolve()
+        return ensure_hard_dataset().resolve()
     data = Path(args.data)
     if not (data / "manifest.csv").is_file():
         raise UsageError(f"--data {data}: no manifest.csv there (not a dataset folder)")
     return data.resolve()
 
 
-def _cell_row(run: Path, model: str, backend: str, res) -> dict:
-    """The leaderboard row of a finished cell."""
-    row = {"model": model, "backend": backend, "wall_s": res.wall_s, "peak_rss_mb": res.peak_rss_mb}
-    if res.returncode != 0:
-        reason = res.last_error.removeprefix("error: ") or f"exit {res.returncode}"
-        return {**row, "status": f"failed: {reason}"}
-    try:
-        metrics = json.loads(RunFolder(run).metrics_path().read_text())
-        timings = json.loads(RunFolder(run).timings_path.read_text())
-    except (OSError, ValueError) as exc:  # exit 0 but no usable run folder
-        return {**row, "status": f"failed: {str(exc).splitlines()[0]}"}
-    row.update({k: timings[k] for k in ("train_img_s", "total_s", "phases_s")})
-    for key in ("params", "gflops", "infer_img_s", "artist_top1", "artist_top5", "movement_top1", "year_mae"):
-        row[key] = metrics.get(key)
-    return {**row, "status": "ok"}
-
-
-def run_cell(out: Path, model: str, backend: str, args, data: Path) -> tuple[dict, bool]:
-    """Train one cell unless its result says ok; returns (row, ran)."""
-    run = out / "cells" / f"{model}-{backend}"
-    result = run / "result.json"
-    if result.exists():
-        row = json.loads(result.read_text())
-        if row.get("status") == "ok":
-            return row, False
-    if run.exists():
-        shutil.rmtree(run)  # an unfinished or failed attempt of this cell: start it over
-    cmd = ["-m", "zoo", "train", "--recipe", budget_recipe(args.budget), "--model", model,
-           "--backend", backend, "--data", str(data), "--out", str(run), "--seed", str(args.seed)]
-    for flag in ("epochs", "image_size"):
-        if getattr(args, flag) is not None:
-            cmd += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
-    load = os.getloadavg()[0]  # other jobs on the machine make throughput noisy
-    res = run_child(cmd, env=child_env(backend), log_path=run / "train.log", timeout_s=args.cell_timeout)
-    row = {**_cell_row(run, model, backend, res), "loadavg_1m_before": load}
-    write_atomic(result, json.dumps(row, indent=1))
-    return row, True
-
-
-def _intro(settings: dict, recipe, wall_s: float, rows: list[dict]) -> str:
+def _intro(settings: dict, recipe, wall_s: float, runs: list[dict]) -> str:
     r = recipe
-    cells_s = sum(row["wall_s"] for row in rows)
-    loads = [row["loadavg_1m_before"] for row in rows]
+    cells_s = sum(row["wall_s"] for row in runs)
+    loads = [row["loadavg_1m_before"] for row in runs]
     return (f"Budget **{settings['budget']}** (recipe `{settings['recipe']}`: {r.image_size} px, batch "
             f"{r.batch_size}, {r.epochs} epoch(s), {r.optimizer} lr {r.lr:g}, {r.schedule}, augment "
-            f"{r.augment}, precision {r.precision}; each cell's config.json says what it resolved to), data `{settings['data']}`, seed {settings['seed']}. Every cell ran in its own "
-            f"process. Machine: {os.cpu_count()} CPU cores ({platform.machine()}); 1-min load average "
-            f"{min(loads):.1f} to {max(loads):.1f} just before the cells started (the previous cell's tail and other jobs on the "
-            f"shared cores), so throughput is noisy. Wall time: {cells_s:.0f} s for the cells (sum of `wall_s`), "
-            f"{wall_s:.0f} s for this invocation (with the agreement check; cells done earlier are skipped). "
+            f"{r.augment}, precision {r.precision}; each cell's config.json says what it resolved to), data "
+            f"`{settings['data']}`, seeds {' '.join(map(str, settings['seeds']))} on "
+            f"{', '.join(settings['seeds_on'])}, seed {settings['seeds'][0]} on every backend; per model and seed "
+            f"one set of initial weights (made on {settings['init_backend']}) loaded by every backend. Every cell "
+            f"ran in its own process. Machine: {os.cpu_count()} CPU cores ({platform.machine()}); 1-min load "
+            f"average {min(loads):.1f} to {max(loads):.1f} just before the cells started (the previous cell's tail "
+            f"and other jobs on the shared cores), so throughput is noisy. Wall time: {cells_s:.0f} s for the "
+            f"{len(runs)} cells (sum of `wall_s`), {wall_s:.0f} s for this invocation (with the initial weights and "
+            "the agreement check; cells done earlier are skipped). "
             "`train_img_s`: after 2 warm-up batches; `infer_img_s`: test split after the first batch; "
             "`gflops`: forward GFLOPs per image at this size (2 x MACs, zoo/training/flops.py); "
             "`peak_rss_mb`: peak resident memory of the cell's process tree; sorted by artist top-1.")
+
+
+def seed_plan(args) -> tuple[list[int], list[str], dict[str, list[int]]]:
+    """(seeds, accuracy backends, backend -> its seeds): every seed on the accuracy backends
+    (`--seeds-on`: names or "all"; default torch, else the first backend), the first elsewhere."""
+    seeds = seed_list(args.seed, args.seeds)
+    on = args.seeds_on or (["torch"] if "torch" in args.backends else args.backends[:1])
+    on = list(args.backends) if on == ["all"] else [b for b in args.backends if b in on]
+    return seeds, on, {b: seeds if b in on else seeds[:1] for b in args.backends}
+
+
+def _cells(args, plan: dict[str, list[int]]) -> list[tuple[str, str, int]]:
+    """(model, backend, seed) in run order: per model the first seed on every backend, then the rest."""
+    cells = []
+    for m in args.models:
+        cells += [(m, b, plan[b][0]) for b in args.backends]
+        cells += [(m, b, s) for b in args.backends for s in plan[b][1:]]
+    return cells
+
+
+def _train(args, out: Path, cells, data: Path, recipe, init_backend: str, console):
+    """The initial weights, every cell and the agreement check, with a progress bar; (runs, report)."""
+    seed0, runs, report = cells[0][2], [], None
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("cells", total=1 + len(cells) + (not args.no_agreement))
+        progress.update(task, description=f"initial weights on {init_backend}")
+        inits = shared_init.ensure(out / "init", sorted({(m, s) for m, _, s in cells}), data=data,
+                                   image_size=recipe.image_size, backend=init_backend, timeout_s=args.cell_timeout)
+        progress.advance(task)
+        for model, backend, seed in cells:
+            progress.update(task, description=f"{model} on {backend}, seed {seed}")
+            row, ran = run_cell(out, model, backend, seed, inits[(model, seed)], args, data,
+                                budget_recipe(args.budget))
+            runs.append(row)
+            how = f"{row['wall_s']:.0f} s" if ran else "skipped: done earlier"
+            progress.console.print(f"{model:>16} {backend:<10} s{seed:<3} {row['status'][:90]}  ({how})",
+                                   markup=False)
+            progress.advance(task)
+        if not args.no_agreement:
+            name = args.agreement_model or args.models[0]
+            progress.update(task, description=f"numeric agreement ({name})")
+            report = agreement.check(name, recipe.image_size, args.backends, out / "agreement",
+                                     recipe=budget_recipe(args.budget), seed=seed0, timeout_s=args.cell_timeout)
+            progress.advance(task)
+    return runs, report
 
 
 def run(args) -> int:
@@ -110,39 +123,28 @@ def run(args) -> int:
     recipe = recipes.load(budget_recipe(args.budget)).replace(epochs=args.epochs, image_size=args.image_size)
     data = _data_dir(args)
     out = Path(args.out)
-    settings = {"budget": args.budget, "recipe": budget_recipe(args.budget), "data": str(data), "seed": args.seed,
-                "epochs": args.epochs, "image_size": args.image_size}
+    seeds, seeds_on, plan = seed_plan(args)
+    init_backend = "torch" if "torch" in args.backends else args.backends[0]  # builds fastest (README)
+    settings = {"budget": args.budget, "recipe": budget_recipe(args.budget), "data": str(data), "seeds": seeds,
+                "seeds_on": seeds_on, "init_backend": init_backend, "epochs": args.epochs,
+                "image_size": args.image_size}
     keep_settings(out, settings, name="compare.json")  # cells of an earlier run are reused
     console = study_console()
-    cells = [(m, b) for m in args.models for b in args.backends]
-    rows = []
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("cells", total=len(cells) + (not args.no_agreement))
-        for model, backend in cells:
-            progress.update(task, description=f"{model} on {backend}")
-            row, ran = run_cell(out, model, backend, args, data)
-            rows.append(row)
-            how = f"{row['wall_s']:.0f} s" if ran else "skipped: done earlier"
-            progress.console.print(f"{model:>16} {backend:<10} {row['status'][:90]}  ({how})", markup=False)
-            progress.advance(task)
-        report = None
-        if not args.no_agreement:
-            name = args.agreement_model or args.models[0]
-            progress.update(task, description=f"numeric agreement ({name})")
-            report = agreement.check(name, recipe.image_size, args.backends, out / "agreement",
-                                     recipe=budget_recipe(args.budget), seed=args.seed, timeout_s=args.cell_timeout)
-            progress.advance(task)
-    rows = leaderboard.sort_rows(rows)
+    runs, report = _train(args, out, _cells(args, plan), data, recipe, init_backend, console)
+    rows = leaderboard.sort_rows(aggregate.cell_rows(runs))
+    models = aggregate.model_rows(runs, seeds_on[0], seeds[0])
+    answers = aggregate.model_markdown(models, seeds_on[0], seeds[0]) + "\n" + \
+        aggregate.backend_markdown(runs, seeds[0])
     wall = time.time() - started
     leaderboard.write_csv(rows, out / "leaderboard.csv")
-    leaderboard.write_markdown(rows, out / "leaderboard.md", agreement=report,
-                               intro=_intro(settings, recipe, wall, rows))
+    leaderboard.write_markdown(rows, out / "leaderboard.md", agreement=report, runs=runs, answers=answers,
+                               intro=_intro(settings, recipe, wall, runs))
     leaderboard.plot(rows, out / "leaderboard.png",
-                     title=f"compare ({args.budget}, {recipe.image_size} px, {plural(recipe.epochs, 'epoch')})")
+                     title=f"compare ({args.budget}, {recipe.image_size} px, {plural(recipe.epochs, 'epoch')}, "
+                           f"{plural(len(seeds), 'seed')})")
     console.print(leaderboard.rich_table(rows, title="leaderboard", source=out / "leaderboard.csv"))
-    failed = [f"{r['model']}/{r['backend']}" for r in rows if r["status"] != "ok"]
+    console.print(aggregate.backend_words(models), markup=False)
+    failed = [f"{r['model']}/{r['backend']}/s{r['seed']}" for r in runs if r["status"] != "ok"]
     if report is not None:
         console.print(agreement_line(report))
     if failed:

@@ -1,4 +1,5 @@
-"""The compare leaderboard: one row per model x backend cell -> CSV, Markdown, plot and a rich table."""
+"""The compare leaderboard: one row per model x backend (mean over its seeds, zoo.study.aggregate)
+-> CSV, Markdown, plot and a rich table."""
 
 import csv
 from pathlib import Path
@@ -9,13 +10,17 @@ from data_tools.files import atomic_path
 from zoo.training.report import shown_path
 from zoo.training.timing import PHASES
 
-COLUMNS = ("model", "backend", "params", "gflops", "train_img_s", "infer_img_s", "artist_top1",
-           "artist_top5", "movement_top1", "year_mae", "wall_s", "peak_rss_mb", "status")
+COLUMNS = ("model", "backend", "seeds", "params", "gflops", "train_img_s", "infer_img_s", "artist_top1",
+           "artist_top1_std", "artist_top1_ci_low", "artist_top1_ci_high", "artist_top5", "movement_top1",
+           "year_mae", "wall_s", "peak_rss_mb", "status")
+_TEXT = ("model", "backend", "seeds", "status", "params")  # written as they are
 # Decimal places per numeric column (params is an integer count).
-_DIGITS = {"gflops": 3, "train_img_s": 1, "infer_img_s": 1, "artist_top1": 3, "artist_top5": 3,
+_DIGITS = {"gflops": 3, "train_img_s": 1, "infer_img_s": 1, "artist_top1": 3, "artist_top1_std": 3,
+           "artist_top1_ci_low": 3, "artist_top1_ci_high": 3, "artist_top5": 3,
            "movement_top1": 3, "year_mae": 1, "wall_s": 0, "peak_rss_mb": 0}
 _HEADER = {"params": "params (M)", "gflops": "GFLOPs/img", "train_img_s": "train img/s",
-           "infer_img_s": "infer img/s", "artist_top1": "artist top-1", "artist_top5": "artist top-5",
+           "infer_img_s": "infer img/s", "artist_top1": "artist top-1", "artist_top1_std": "std",
+           "artist_top1_ci_low": "95% low", "artist_top1_ci_high": "95% high", "artist_top5": "artist top-5",
            "movement_top1": "movement top-1", "year_mae": "year MAE", "wall_s": "wall s",
            "peak_rss_mb": "peak RSS MB"}
 
@@ -30,6 +35,8 @@ def _fmt(column: str, value) -> str:
         return ""
     if column == "params":
         return f"{value / 1e6:.2f}"
+    if column == "seeds":
+        return str(value)
     if column in _DIGITS:
         return f"{value:.{_DIGITS[column]}f}"
     return str(value)
@@ -42,7 +49,7 @@ def write_csv(rows: list[dict], path: Path) -> None:
         writer.writerow(COLUMNS)
         for row in rows:
             writer.writerow("" if row.get(c) is None else
-                            row[c] if c in ("model", "backend", "status", "params") else
+                            row[c] if c in _TEXT else
                             round(row[c], _DIGITS[c]) for c in COLUMNS)
 
 
@@ -101,7 +108,7 @@ def time_markdown(rows: list[dict]) -> str:
              "`train()` (interpreter, imports, exit).\n",
              "| cell | " + " | ".join(names) + " | wall s |", "|" + "---|" * (len(names) + 2)]
     for row, t in split:
-        lines.append(f"| {row['model']} / {row['backend']} | " + " | ".join(f"{t[n]:.1f}" for n in names)
+        lines.append(f"| {row['model']} / {row['backend']} / s{row['seed']} | " + " | ".join(f"{t[n]:.1f}" for n in names)
                      + f" | {row['wall_s']:.0f} |")
     for backend in sorted({r["backend"] for r, _ in split}):
         mine = [(r, t) for r, t in split if r["backend"] == backend]
@@ -110,15 +117,19 @@ def time_markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_markdown(rows: list[dict], path: Path, *, intro: str, agreement: dict | None) -> None:
-    text = (f"# Leaderboard\n\n{intro}\n\n{markdown_table(rows)}\n\n"
+def write_markdown(rows: list[dict], path: Path, *, intro: str, agreement: dict | None, runs: list[dict],
+                   answers: str = "") -> None:
+    """leaderboard.md: `rows` (model x backend), the `answers` sections (zoo.study.aggregate),
+    the agreement report and where the time of each of `runs` (one per seed) went."""
+    text = (f"# Leaderboard\n\n{intro}\n\n{answers}\n## All cells\n\n{markdown_table(rows)}\n\n"
             f"![artist top-1 against training throughput]({path.stem}.png)\n\n"
-            f"{agreement_markdown(agreement)}\n{time_markdown(rows)}")
+            f"{agreement_markdown(agreement)}\n{time_markdown(runs)}")
     path.write_text(text)
 
 
 def plot(rows: list[dict], path: Path, *, title: str) -> None:
-    """Artist top-1 against training img/s (log axis), one marker per backend, points labelled."""
+    """Artist top-1 (mean over seeds, with its 95 % interval as an error bar) against training
+    img/s (log axis), one marker per backend, points labelled."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -129,8 +140,12 @@ def plot(rows: list[dict], path: Path, *, title: str) -> None:
     for backend, marker in markers.items():
         points = [r for r in rows if r["backend"] == backend and r.get("train_img_s")
                   and r.get("artist_top1") is not None]
-        ax.scatter([r["train_img_s"] for r in points], [r["artist_top1"] for r in points],
-                   marker=marker, s=60, label=backend)
+        low = [r["artist_top1"] - (r.get("artist_top1_ci_low") if r.get("artist_top1_ci_low") is not None
+                                   else r["artist_top1"]) for r in points]
+        high = [(r.get("artist_top1_ci_high") if r.get("artist_top1_ci_high") is not None else r["artist_top1"])
+                - r["artist_top1"] for r in points]
+        ax.errorbar([r["train_img_s"] for r in points], [r["artist_top1"] for r in points], yerr=[low, high],
+                    fmt=marker, markersize=7, capsize=3, label=backend)
         for r in points:
             ax.annotate(r["model"], (r["train_img_s"], r["artist_top1"]), fontsize=7,
                         xytext=(4, 3), textcoords="offset points")
@@ -140,7 +155,7 @@ def plot(rows: list[dict], path: Path, *, title: str) -> None:
         ax.text(0.5, 0.5, "no cell has both a throughput and an accuracy", ha="center",
                 transform=ax.transAxes)
     ax.set_xlabel("training throughput (img/s, log scale)")
-    ax.set_ylabel("artist top-1 (test split)")
+    ax.set_ylabel("artist top-1 (test split; mean, 95 % interval over seeds)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(title="backend")
