@@ -324,14 +324,15 @@ def write_synthetic(
     return write_dataset(Path(folder), cands, [], opts, console, label="synth")
 
 
-def synthesize(out: Path, overwrite: bool = False, console=None, **kwargs) -> BuildResult:
-    """Build the synthetic dataset folder `out` atomically (see `write_synthetic`)."""
+def synthesize(out: Path, overwrite: bool = False, console=None, write=None, **kwargs) -> BuildResult:
+    """Build a synthetic dataset folder `out` atomically with `write(folder, console=, **kwargs)`
+    (default `write_synthetic`; `data_tools.synth_hard.write_hard` for the study set)."""
     check_args(
         kwargs.get("artists", 10), kwargs.get("per_artist", 60), kwargs.get("image_size", 128)
     )
     start = time.perf_counter()
     with staged(Path(out), overwrite) as tmp:
-        result = write_synthetic(tmp, console=console, **kwargs)
+        result = (write or write_synthetic)(tmp, console=console, **kwargs)
     result.seconds = time.perf_counter() - start
     return result
 

@@ -20,7 +20,6 @@ compare"): colour histograms near chance, a ResNet50 at 64 px well above.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,6 @@ from PIL import Image, ImageDraw
 from data_tools import outdir
 from data_tools.build import BuildOptions, BuildResult, Candidate, write_dataset
 from data_tools.manifest import MANIFEST
-from data_tools.outdir import staged
 from data_tools.synth import (
     COMPOSITIONS,
     GENRES,
@@ -201,16 +199,6 @@ def write_hard(folder: Path, artists: int = 10, per_artist: int = 60, image_size
                         near_duplicate_bits=None, exact_split=True)
     return write_dataset(Path(folder), candidates(artists, per_artist, image_size, seed, genre), [], opts, console,
                          label="synth hard")
-
-
-def synthesize(out: Path, overwrite: bool = False, console=None, **kwargs) -> BuildResult:
-    """Build the hard set folder `out` atomically (see `write_hard`)."""
-    check_args(kwargs.get("artists", 10), kwargs.get("per_artist", 60), kwargs.get("image_size", 128))
-    start = time.perf_counter()
-    with staged(Path(out), overwrite) as tmp:
-        result = write_hard(tmp, console=console, **kwargs)
-    result.seconds = time.perf_counter() - start
-    return result
 
 
 def ensure_hard_dataset(root: str | os.PathLike = HARD_ROOT, console=None) -> Path:

@@ -90,7 +90,7 @@ def _quiet():
 def test_hard_set_is_deterministic_with_years_and_movements(tmp_path):
     small = {"artists": 4, "per_artist": 5, "image_size": 32}
     for name in ("a", "b"):
-        synth_hard.synthesize(tmp_path / name, console=_quiet(), **small)
+        synth.synthesize(tmp_path / name, console=_quiet(), write=synth_hard.write_hard, **small)
     a, b = ((tmp_path / n / "manifest.csv").read_text() for n in "ab")
     assert a == b
     rows = read_manifest(tmp_path / "a")
@@ -104,7 +104,7 @@ def test_colour_histograms_name_the_default_artists_not_the_hard_ones(tmp_path):
     # 128 px: 0.08 and 0.10, README; with few training images 5-NN finds the movement's brush a little.)
     kwargs = {"artists": 10, "per_artist": 20, "image_size": 32}
     synth.synthesize(tmp_path / "easy", console=_quiet(), **kwargs)
-    synth_hard.synthesize(tmp_path / "hard", console=_quiet(), **kwargs)
+    synth.synthesize(tmp_path / "hard", console=_quiet(), write=synth_hard.write_hard, **kwargs)
     easy, hard = (colour_baseline.evaluate(tmp_path / n) for n in ("easy", "hard"))
     assert easy["nearest_mean"] == 1.0 and easy["knn5"] == 1.0 and easy["test"] == 20
     assert hard["nearest_mean"] <= 0.25 and hard["knn5"] <= 0.4  # measured 0.20 and 0.35

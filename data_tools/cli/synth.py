@@ -30,10 +30,10 @@ def run(args) -> int:
     from data_tools.cli import console as make_console
 
     console = make_console()
-    module = synth_hard if args.difficulty == "hard" else synth
-    result = module.synthesize(args.out, overwrite=args.overwrite, console=console, artists=args.artists,
-                               per_artist=args.per_artist, image_size=args.image_size, seed=args.seed,
-                               split=split.parse_split(args.split), genre=args.genre)
+    write = synth_hard.write_hard if args.difficulty == "hard" else synth.write_synthetic
+    result = synth.synthesize(args.out, overwrite=args.overwrite, console=console, write=write, artists=args.artists,
+                              per_artist=args.per_artist, image_size=args.image_size, seed=args.seed,
+                              split=split.parse_split(args.split), genre=args.genre)
     console.print(build.summary_table(result, f"synth -> {args.out}"))
     console.print(f"{result.kept} images in {result.seconds:.1f} s")
     return 0
