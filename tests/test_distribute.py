@@ -40,6 +40,7 @@ def single_device_run(tiny_data, tmp_path_factory):
     return run
 
 
+@pytest.mark.slow  # keeps `make test` within 13 min; `make test-all` runs it
 def test_two_devices_match_one(single_device_run, tiny_data, tmp_path):
     run = tmp_path / "two"
     proc = run_cli(["-m", "zoo", "train", "--backend", "jax", "--data", str(tiny_data),

@@ -15,6 +15,7 @@ from tests.conftest import BACKENDS, run_child
 TOLERANCE = 1e-4
 
 
+@pytest.mark.slow  # keeps `make test` within 13 min; `make test-all` runs it
 def test_pooled_features_match_transformers_on_torch(tmp_path):
     got = run_child("torch", "hub_backbones:compare", root=str(tmp_path), cases=list(CASES), make=True)
     assert set(got) == set(CASES)
@@ -89,6 +90,7 @@ def test_default_recipe_offline_is_from_scratch_with_a_notice(monkeypatch):
     assert name == "vit" and notice is None  # --weights given: the user's choice
 
 
+@pytest.mark.slow  # default-suite time; the offline one-line refusal is also tested for ImageNet
 def test_hub_weights_offline_is_one_error_line(tmp_path):
     """An hf:// name that cannot be fetched stops `zoo train` with one line, before any data is read."""
     from tests.conftest import run_cli

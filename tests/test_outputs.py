@@ -5,10 +5,12 @@ BatchNorm momentum used, plural counts."""
 import json
 
 import numpy as np
+import pytest
 
 from tests.test_train import history_epochs, train
 
 
+@pytest.mark.slow  # keeps `make test` within 13 min; `make test-all` runs it
 def test_bn_momentum_used_is_recorded_and_the_run_resumes(tiny_data, tmp_path):
     run = tmp_path / "run"
     proc = train("torch", tiny_data, run, "--recipe", "resnet", "--epochs", "1")

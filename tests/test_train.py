@@ -134,6 +134,7 @@ def test_short_run_warns_and_shortens_warm_up(trained_run):
     assert json.loads((run / "config.json").read_text())["recipe"]["warmup_epochs"] == 0.5
 
 
+@pytest.mark.slow  # keeps `make test` within 13 min; `make test-all` runs it
 def test_resume_with_more_epochs_keeps_learning_and_refuses_changed_flags(trained_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(trained_run[0], run)

@@ -152,7 +152,7 @@ def test_vit_layer_depth_and_saved_normalisation(tmp_path):
     assert depth["block0_attn/query/kernel"] == 1 and depth["block11_mlp_fc2/bias"] == 12
     assert depth["final_norm/gamma"] == 13 and depth["artist/dense/kernel"] == 13
     assert len(depth) == len(model.weights)
-    with pytest.raises(ValueError, match="ViT or ConvNeXt"):
+    with pytest.raises(ValueError, match="ViT, DINOv2, CLIP, SigLIP, ConvNeXt"):
         layer_depth(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]))
 
     model.save(tmp_path / "m.keras")  # a checkpoint's mean/std travels with the saved model
@@ -212,4 +212,5 @@ def test_metrics_loop_over_any_label_space(tmp_path):
     assert metrics["style_top1"] == 1.0  # the unlabelled third image does not count
     assert metrics["year_mae"] == pytest.approx(20 / 3) and metrics["width_mae"] == pytest.approx(5 / 4)
     assert json.loads((tmp_path / "metrics-test.json").read_text()) == metrics
-    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["confusion_matrix-test.png", "confusion_style-test.png"]
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["confusion_matrix-test.png", "confusion_style-test.png",
+                                                                   "reliability-test.png"]

@@ -9,7 +9,10 @@ TASKS = {"artist": 3, "movement": 2, "year": "regression"}
 # Saved and loaded as a full .keras file: the smallest model of each family. Saving the
 # large ones (up to 300M parameters, vit_large16) costs minutes of disk writes and
 # checks no code path the small ones do not: same family file, same layers.
-ROUND_TRIP = ("resnet50", "efficientnet_b0", "efficientnetv2_b0", "convnext_tiny", "vit_tiny16")
+ROUND_TRIP = ("resnet50", "efficientnet_b0", "efficientnetv2_b0", "convnext_tiny", "vit_tiny16",
+              "dinov2_tiny14", "clip_base16", "siglip_base16")
+# keras-hub families: the default suite checks the ROUND_TRIP model of each, the slow one the rest.
+HUB_FAMILIES = ("dinov2", "clip", "siglip")
 
 
 def check_models(names: list[str], out: str) -> dict:
@@ -23,7 +26,8 @@ def check_models(names: list[str], out: str) -> dict:
     report = {}
     for name in names:
         start = time.perf_counter()
-        side = max(registry.get(name).min_size, 32)
+        patch = registry.input_rule(name)[1]
+        side = -(-max(registry.get(name).min_size, 32) // patch) * patch  # >= 32, a multiple of the patch
         model = zoo.build(name, tasks=TASKS, input_shape=(side, side, 3), dropout=0.0)
         images = np.random.default_rng(0).uniform(0, 255, (1, side, side, 3)).astype("float32")
         outputs = {k: keras.ops.convert_to_numpy(v) for k, v in model(images).items()}

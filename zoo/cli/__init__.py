@@ -109,7 +109,8 @@ def build_parser() -> Parser:
     for name in COMMANDS:
         module = command_module(name)
         doc = (module.__doc__ or name).strip()
-        p = sub.add_parser(name, help=doc.splitlines()[0], description=doc)
+        # argparse %-formats help strings: a docstring's "95 % interval" must stay literal
+        p = sub.add_parser(name, help=doc.splitlines()[0].replace("%", "%%"), description=doc)
         module.add_arguments(p)
         if getattr(module, "NEEDS_BACKEND", False):
             add_backend_flag(p)

@@ -76,11 +76,15 @@ def check(args) -> None:
         quiet_native_logs()
     recipe = _resolve_recipe(args)[1]
     check_input_shape(recipe.model, (recipe.image_size, recipe.image_size, 3))
-    if recipe.tasks is not None and args.data:  # --tasks names tasks the data labels (no backend yet)
-        from data_tools.labels import LabelSpace
+    rows = None
+    if args.data:  # an unreadable or empty manifest: one line before any notice or backend
         from data_tools.manifest import read_manifest
 
-        LabelSpace.from_rows(read_manifest(args.data)).restricted(recipe.task_names())
+        rows = read_manifest(args.data)
+    if recipe.tasks is not None and rows is not None:  # --tasks names tasks the data labels (no backend yet)
+        from data_tools.labels import LabelSpace
+
+        LabelSpace.from_rows(rows).restricted(recipe.task_names())
 
 
 def run(args) -> int:
