@@ -76,15 +76,11 @@ def check(args) -> None:
         quiet_native_logs()
     recipe = _resolve_recipe(args)[1]
     check_input_shape(recipe.model, (recipe.image_size, recipe.image_size, 3))
-    rows = None
-    if args.data:  # an unreadable or empty manifest: one line before any notice or backend
+    if recipe.tasks is not None and args.data:  # --tasks names tasks the data labels (no backend yet)
+        from data_tools.labels import LabelSpace
         from data_tools.manifest import read_manifest
 
-        rows = read_manifest(args.data)
-    if recipe.tasks is not None and rows is not None:  # --tasks names tasks the data labels (no backend yet)
-        from data_tools.labels import LabelSpace
-
-        LabelSpace.from_rows(rows).restricted(recipe.task_names())
+        LabelSpace.from_rows(read_manifest(args.data)).restricted(recipe.task_names())
 
 
 def run(args) -> int:
@@ -107,6 +103,9 @@ def run(args) -> int:
 
         name, recipe, notice = choose(args.model, _recipe_flags(args))
         if notice:
+            from data_tools.manifest import read_manifest
+
+            read_manifest(args.data)  # a broken manifest is the one line, not the notice before it
             print(notice, file=sys.stderr, flush=True)
     else:
         name, recipe = _resolve_recipe(args)
