@@ -2,7 +2,7 @@
 
 Formats and the backends that write them (Keras 3.15 and the `export` extra's packages):
 
-    onnx            torch (torch.onnx dynamo, see torch_onnx), tensorflow (tf2onnx; not
+    onnx            torch (torch.onnx dynamo, see torch_onnx; not SigLIP), tensorflow (tf2onnx; not
                     EfficientNet/ConvNeXt), jax (jax2onnx; not ResNet): see ONNX_REFUSED
     tf_saved_model  tensorflow, jax (jax2tf)         torch needs torch_xla
     openvino        tensorflow                       jax: jax2tf's XlaCallModule is not
@@ -57,6 +57,9 @@ ONNX_REFUSED = {
     ("tensorflow", "efficientnetv2"): "tf2onnx: the pixel Normalization's constants become graph inputs",
     # Keras' TF depthwise convolution runs as an XLA function tf2onnx cannot convert.
     ("tensorflow", "convnext"): "tf2onnx: the depthwise convolutions (an XLA function call) are not supported",
+    # keras-hub 0.32's SigLIP pooling head repeats its probe by the batch (ops.repeat ->
+    # torch.repeat_interleave with a symbolic count), which torch.export cannot trace.
+    ("torch", "siglip"): "torch.export: keras-hub's SigLIP pooling head repeats its probe by the symbolic batch",
 }
 
 

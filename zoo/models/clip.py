@@ -67,16 +67,10 @@ def port(encoder, state: dict, config: dict) -> None:
         "embeddings.position_embedding.weight": ("embedding/position_embedding/embeddings", None),
         **hub.norm("pre_layrnorm", "pre_layer_norm"),
         **hub.norm("post_layernorm", "layer_norm"),
+        **hub.clip_style_blocks(config["depth"], heads, width, dict(
+            layer_norm1="layer_norm_1", layer_norm2="layer_norm_2", attention="attention",
+            fc1="dense_1", fc2="dense_2")),
     }
-    for i in range(config["depth"]):
-        t, k = f"encoder.layers.{i}", f"encoder_block_{i}"
-        table.update({
-            **hub.norm(f"{t}.layer_norm1", f"{k}/layer_norm_1"), **hub.norm(f"{t}.layer_norm2", f"{k}/layer_norm_2"),
-            **hub.attention({"query": f"{t}.self_attn.q_proj", "key": f"{t}.self_attn.k_proj",
-                             "value": f"{t}.self_attn.v_proj", "attention_output": f"{t}.self_attn.out_proj"},
-                            f"{k}/attention", heads, width),
-            **hub.dense(f"{t}.mlp.fc1", f"{k}/dense_1"), **hub.dense(f"{t}.mlp.fc2", f"{k}/dense_2"),
-        })
     hub.assign(encoder, state, table, "CLIP checkpoint")
 
 

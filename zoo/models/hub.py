@@ -234,6 +234,23 @@ def attention(prefixes: dict[str, str], path: str, heads: int, width: int) -> di
     return table
 
 
+def clip_style_blocks(depth: int, heads: int, width: int, keras_names: dict[str, str]) -> dict:
+    """transformers' CLIP-layout encoder layers (`encoder.layers.{i}.layer_norm1/2`, `.self_attn.
+    {q,k,v,out}_proj`, `.mlp.fc1/fc2`, shared by CLIP and SigLIP) -> keras-hub `encoder_block_{i}/...`;
+    `keras_names` maps `layer_norm1 layer_norm2 attention fc1 fc2` to that family's sublayer paths."""
+    n, table = keras_names, {}
+    for i in range(depth):
+        t, k = f"encoder.layers.{i}", f"encoder_block_{i}"
+        table.update({
+            **norm(f"{t}.layer_norm1", f"{k}/{n['layer_norm1']}"), **norm(f"{t}.layer_norm2", f"{k}/{n['layer_norm2']}"),
+            **attention({"query": f"{t}.self_attn.q_proj", "key": f"{t}.self_attn.k_proj",
+                         "value": f"{t}.self_attn.v_proj", "attention_output": f"{t}.self_attn.out_proj"},
+                        f"{k}/{n['attention']}", heads, width),
+            **dense(f"{t}.mlp.fc1", f"{k}/{n['fc1']}"), **dense(f"{t}.mlp.fc2", f"{k}/{n['fc2']}"),
+        })
+    return table
+
+
 def assign(encoder: keras.Model, state: dict[str, np.ndarray], table: dict, source: str) -> None:
     """Assign `state[key]` (converted) to the encoder variable named by `table[key]`; a missing
     key, a variable left over or a wrong shape raises ValueError naming it."""

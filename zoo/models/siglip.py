@@ -72,16 +72,10 @@ def port(encoder, state: dict, config: dict) -> None:
                          "attention_output": f"{h}.attention.out_proj"}, "head/attention", heads, width),
         **hub.norm(f"{h}.layernorm", "head/layernorm"),
         **hub.dense(f"{h}.mlp.fc1", "head/mlp/fc1"), **hub.dense(f"{h}.mlp.fc2", "head/mlp/fc2"),
+        **hub.clip_style_blocks(config["depth"], heads, width, dict(
+            layer_norm1="layer_norm1", layer_norm2="layer_norm2", attention="self_attn",
+            fc1="mlp/fc1", fc2="mlp/fc2")),
     }
-    for i in range(config["depth"]):
-        t, k = f"encoder.layers.{i}", f"encoder_block_{i}"
-        table.update({
-            **hub.norm(f"{t}.layer_norm1", f"{k}/layer_norm1"), **hub.norm(f"{t}.layer_norm2", f"{k}/layer_norm2"),
-            **hub.attention({"query": f"{t}.self_attn.q_proj", "key": f"{t}.self_attn.k_proj",
-                             "value": f"{t}.self_attn.v_proj", "attention_output": f"{t}.self_attn.out_proj"},
-                            f"{k}/self_attn", heads, width),
-            **hub.dense(f"{t}.mlp.fc1", f"{k}/mlp/fc1"), **hub.dense(f"{t}.mlp.fc2", f"{k}/mlp/fc2"),
-        })
     hub.assign(encoder, state, table, "SigLIP checkpoint")
 
 

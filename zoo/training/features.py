@@ -10,11 +10,10 @@ FEATURES = "features"  # the extra output of `with_features`
 def with_features(model) -> keras.Model:
     """A model sharing `model`'s layers: pixels -> {head: output, "features": (B, dim)} (the
     heads' input, dropout being the identity at inference)."""
-    images = keras.Input(model.backbone.input_shape[1:], name="images")
-    x = model.image_filter(images) if model.image_filter is not None else images
-    features = model.backbone(x)
+    extractor = model.feature_extractor()
+    features = extractor.output
     outputs = {name: head(features) for name, head in model.heads.items()}
-    return keras.Model(images, {**outputs, FEATURES: features}, name=f"{model.name}_with_features")
+    return keras.Model(extractor.input, {**outputs, FEATURES: features}, name=f"{model.name}_with_features")
 
 
 def head_logits(model, features) -> dict[str, np.ndarray]:
