@@ -244,6 +244,11 @@ def _num(row: dict, key: str, digits: int = 1) -> str:
     return f"{row[key]:.{digits}f}" if row.get(key) is not None else ""
 
 
+def _rate(img_s: float | None) -> str:
+    """img/s with one decimal, two below 1 (a ViT-L at 224 px on a CPU trains at 0.03); "" if none."""
+    return "" if img_s is None else f"{img_s:.1f}" if img_s >= 1 else f"{img_s:.2f}"
+
+
 def _precision_label(row: dict) -> str:
     """"float32", or "auto = mixed_bfloat16" once the child has resolved it."""
     policy = row.get("policy")
@@ -267,7 +272,7 @@ def _table(results: list[dict], title: str, memory_only: bool) -> Table:
             step = f"{statistics.median(r['train_step_s']):.2f}" if r.get("train_step_s") else ""
             cells += [step, _num(r, "peak_rss_mb", 0)]
         else:
-            cells += [_num(r, "train_img_s"), _num(r, "infer_img_s"), _num(r, "compile_s"), _num(r, "peak_rss_mb", 0)]
+            cells += [_rate(r.get("train_img_s")), _rate(r.get("infer_img_s")), _num(r, "compile_s"), _num(r, "peak_rss_mb", 0)]
         cells += [_num(r, "device_peak_mb", 0)] * gpu
         cells += [f"{r['train_vs_reference']:.2f}x" if r.get("train_vs_reference") else ""] * ratio
         cells.append(r["status"] if r.get("ratio_status", "ok") == "ok" else f"ratio {r['ratio_status']}")
@@ -298,7 +303,7 @@ def _measure(args, console: Console, cell: dict, impl: str) -> dict:
     elif args.memory_only:
         summary = f"peak RSS {row['peak_rss_mb']:.0f} MB"
     else:
-        summary = (f"train {row['train_img_s']:.1f} img/s, infer {row['infer_img_s']:.1f} img/s, "
+        summary = (f"train {_rate(row['train_img_s'])} img/s, infer {_rate(row['infer_img_s'])} img/s, "
                    f"peak RSS {row['peak_rss_mb']:.0f} MB")
     console.print(f"{what} on {cell['backend']} [{_precision_label(row)}]: {summary} (load {load:.1f})", markup=False)
     return row
