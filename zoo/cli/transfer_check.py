@@ -23,7 +23,8 @@ def add_arguments(p) -> None:
     p.add_argument("--model", default=SOURCE["model"], help=f"zoo model (default {SOURCE['model']})")
     p.add_argument("--image-size", type=int, help=f"default {SOURCE['image_size']}, rounded down to the "
                    "model's patch size (28 for the /14 models: DINOv2, CLIP-L)")
-    p.add_argument("--source-artists", type=int, default=12)
+    p.add_argument("--source-artists", type=int,
+                   help="artists in set A (default 12; DINOv2: 24, zoo.study.transfer.SOURCE_ARTISTS)")
     p.add_argument("--source-per-artist", type=int, default=40)
     p.add_argument("--source-epochs", type=int, default=5)
     p.add_argument("--target-artists", type=int, default=16)
@@ -58,8 +59,10 @@ def _print_summary(summary: dict, margin: float) -> None:
 def run(args) -> int:
     from zoo.cli.study_options import check_at_least
     from zoo.registry import input_rule
-    from zoo.study.transfer import SOURCE
+    from zoo.study.transfer import SOURCE, source_artists
 
+    if args.source_artists is None:
+        args.source_artists = source_artists(args.model)
     if args.image_size is None:
         patch = input_rule(args.model)[1]
         args.image_size = SOURCE["image_size"] // patch * patch
