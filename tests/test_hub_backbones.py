@@ -111,6 +111,8 @@ def test_hub_family_contract(tmp_path, name, size, blocks):
     """Each keras-hub family: layer depths (stem 0, blocks, heads on top), freezing, save/load on
     every backend, and an ONNX export (torch; SigLIP: tensorflow) verified by ONNX Runtime."""
     from tests.conftest import run_cli
+    from zoo.inference.export import ONNX_REFUSED
+    from zoo.registry import family_of
 
     for backend in BACKENDS:
         path = str(tmp_path / f"{backend}.keras")
@@ -118,7 +120,7 @@ def test_hub_family_contract(tmp_path, name, size, blocks):
         assert got["min_depth"] == 0 and got["head_depth"] and got["n_depths"] == blocks + 2, got
         assert got["frozen_is_heads"] and got["features"][0] == 2, got
         assert run_child(backend, "hub_backbones:reload", path=path, size=size)["diff"] < 1e-5
-    exporter = "tensorflow" if name.startswith("siglip") else "torch"  # export.ONNX_REFUSED
+    exporter = next(b for b in ("torch", "tensorflow") if (b, family_of(name)) not in ONNX_REFUSED)
     proc = run_cli(["-m", "zoo", "export", str(tmp_path / f"{exporter}.keras"), "--format", "onnx",
                     "--out", str(tmp_path / "onnx" / "model.onnx")], backend=exporter)
     assert proc.returncode == 0 and "verified by ONNX Runtime" in proc.stdout, proc.stderr[-2000:]
