@@ -31,7 +31,7 @@ SOURCE = dict(model="vit_tiny16", image_size=32, batch_size=32, optimizer="adamw
 # features that carry further (README "With a DINOv2 backbone").
 SOURCE_ARTISTS = {None: 12, "dinov2": 24}
 # Both arms on a target set: batch 4 (8 steps an epoch on 16 x 2 images), no warm-up.
-# 16 target artists on a hue wheel shared with the 12 source artists (28 hues) differ subtly;
+# 16 target artists on a hue wheel shared with the source artists (28 hues with 12, 40 with 24) differ subtly;
 # 2 images each keep random init weak (README "Fine-tuning": measured per seed).
 TARGET = dict(batch_size=4, warmup_epochs=0)
 # The fine-tuning arm adds: three head-only epochs (24 steps: the head must converge on the
