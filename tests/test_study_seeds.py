@@ -36,8 +36,7 @@ def test_seed_plan_trains_every_seed_on_the_accuracy_backend_only():
     args = argparse.Namespace(seed=4, seeds=3, seeds_on=None, backends=["jax", "tensorflow", "torch"], models=["m"])
     seed_set, on, plan = compare.seed_plan(args)
     assert seed_set == [4, 5, 6] and on == ["torch"] and plan == {"jax": [4], "tensorflow": [4], "torch": [4, 5, 6]}
-    assert compare._cells(args, plan) == [("m", "jax", 4), ("m", "tensorflow", 4), ("m", "torch", 4),
-                                          ("m", "torch", 5), ("m", "torch", 6)]
+    assert compare._cells(args, plan) == [("m", "jax", [4]), ("m", "tensorflow", [4]), ("m", "torch", [4, 5, 6])]
     args.seeds_on = ["all"]
     assert compare.seed_plan(args)[2]["jax"] == [4, 5, 6]
 
@@ -77,6 +76,10 @@ def test_backend_effect_against_seed_noise():
     assert seeds.backend_effect(0.01, {"jax": 0.50, "torch": 0.60})["backend_mattered"] == "yes"
     assert seeds.backend_effect(None, {"jax": 0.5, "torch": 0.5})["backend_mattered"] == "no"  # identical
     assert seeds.backend_effect(0.05, {"torch": 0.5})["backend_mattered"] == "unknown"
+    # Stuck at chance on every seed (std 0): one test image in 60 is not a backend effect.
+    assert seeds.backend_effect(0.0, {"jax": 0.117, "torch": 0.100})["backend_mattered"] == "yes"
+    assert seeds.backend_effect(0.0, {"jax": 0.117, "torch": 0.100}, n_test=60)["backend_mattered"] == "no"
+    assert seeds.backend_effect(0.0, {"jax": 0.30, "torch": 0.10}, n_test=60)["backend_mattered"] == "yes"
     runs = _runs({"m": [0.5, 0.6, 0.7]}) + _runs({"m": [0.9]}, backend="jax")
     row = aggregate.model_rows(runs, "torch", 0)[0]
     assert row["backend_spread"] == pytest.approx(0.4) and row["backend_mattered"] == "yes"

@@ -54,7 +54,8 @@ def model_rows(runs: list[dict], accuracy_backend: str, first_seed: int) -> list
     rows = []
     for m in models:
         by_backend = {r["backend"]: r["artist_top1"] for r in ok if r["model"] == m and r["seed"] == first_seed}
-        effect = seedstats.backend_effect(summaries[m]["std"], by_backend)
+        n_test = max((r.get("n_images") or 0 for r in ok if r["model"] == m), default=0) or None
+        effect = seedstats.backend_effect(summaries[m]["std"], by_backend, n_test)
         seeds = sorted(r["seed"] for r in ok if r["model"] == m and r["backend"] == accuracy_backend)
         rows.append({"model": m, **summaries[m], **ranks.get(m, {"rank": None, "tied": []}), **effect,
                      "seeds": seeds, "by_backend": by_backend})
@@ -72,7 +73,8 @@ def model_markdown(rows: list[dict], accuracy_backend: str, first_seed: int) -> 
              "sample std and a 95 % Student-t interval over seeds (zoo/study/seeds.py). `rank` = 1 + the models "
              "whose interval lies wholly above; models whose intervals overlap are **tied**. `backend spread` = "
              f"max - min artist top-1 across backends for seed {first_seed} (same initial weights, same data "
-             "order); the backend **mattered** when it exceeds 2 seed stds.\n",
+             "order); the backend **mattered** when it exceeds 2 x the noise of one accuracy: the larger of the seed "
+             "std and the binomial standard error over the test images (zoo/study/seeds.py).\n",
              "| rank | model | artist top-1 | std | 95 % interval | seeds | tied with | backend spread | "
              "backend mattered |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:

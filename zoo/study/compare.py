@@ -2,8 +2,9 @@
 
 Seeds: `--seeds N` from `--seed`; every seed trains on the accuracy backends (`--seeds-on`,
 default torch), the first seed on every backend. Per model and seed the initial weights are
-made once (zoo/study/shared_init.py) and every backend's cell starts from them. Each cell is
-`python -m zoo train` in its own process (zoo/study/cells.py: OUT/cells/<model>-<backend>-s<seed>/).
+made once (zoo/study/shared_init.py) and every backend's cell starts from them. The seeds of one
+model x backend train in one process, each through `python -m zoo train`'s code path
+(zoo/study/cells.py: OUT/cells/<model>-<backend>-s<seed>/).
 A failing cell is recorded and the rest go on; a re-run skips cells whose result says "ok".
 Then the backends' numeric agreement is checked and OUT/leaderboard.{csv,md,png} are written:
 one row per model x backend (mean over seeds, 95 % interval), and the two answers
@@ -27,7 +28,7 @@ from rich.progress import (
 from data_tools.plural import plural
 from data_tools.usage import UsageError
 from zoo.study import aggregate, agreement, leaderboard, shared_init
-from zoo.study.cells import run_cell
+from zoo.study.cells import run_cells
 from zoo.study.options import keep_settings, study_console
 from zoo.study.seeds import seed_list
 
@@ -57,8 +58,8 @@ def _intro(settings: dict, recipe, wall_s: float, runs: list[dict]) -> str:
             f"{r.augment}, precision {r.precision}; each cell's config.json says what it resolved to), data "
             f"`{settings['data']}`, seeds {' '.join(map(str, settings['seeds']))} on "
             f"{', '.join(settings['seeds_on'])}, seed {settings['seeds'][0]} on every backend; per model and seed "
-            f"one set of initial weights (made on {settings['init_backend']}) loaded by every backend. Every cell "
-            f"ran in its own process. Machine: {os.cpu_count()} CPU cores ({platform.machine()}); 1-min load "
+            f"one set of initial weights (made on {settings['init_backend']}) loaded by every backend. The seeds of "
+            f"one model x backend trained in one process. Machine: {os.cpu_count()} CPU cores ({platform.machine()}); 1-min load "
             f"average {min(loads):.1f} to {max(loads):.1f} just before the cells started (the previous cell's tail "
             f"and other jobs on the shared cores), so throughput is noisy. Wall time: {cells_s:.0f} s for the "
             f"{len(runs)} cells (sum of `wall_s`), {wall_s:.0f} s for this invocation (with the initial weights and "
@@ -77,35 +78,30 @@ def seed_plan(args) -> tuple[list[int], list[str], dict[str, list[int]]]:
     return seeds, on, {b: seeds if b in on else seeds[:1] for b in args.backends}
 
 
-def _cells(args, plan: dict[str, list[int]]) -> list[tuple[str, str, int]]:
-    """(model, backend, seed) in run order: per model the first seed on every backend, then the rest."""
-    cells = []
-    for m in args.models:
-        cells += [(m, b, plan[b][0]) for b in args.backends]
-        cells += [(m, b, s) for b in args.backends for s in plan[b][1:]]
-    return cells
+def _cells(args, plan: dict[str, list[int]]) -> list[tuple[str, str, list[int]]]:
+    """(model, backend, seeds) in run order: per model each backend's seeds, one process each."""
+    return [(m, b, plan[b]) for m in args.models for b in args.backends]
 
 
 def _train(args, out: Path, cells, data: Path, recipe, init_backend: str, console):
     """The initial weights, every cell and the agreement check, with a progress bar; (runs, report)."""
-    seed0, runs, report = cells[0][2], [], None
+    seed0, runs, report = cells[0][2][0], [], None
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("cells", total=1 + len(cells) + (not args.no_agreement))
+        task = progress.add_task("cells", total=1 + sum(len(s) for *_, s in cells) + (not args.no_agreement))
         progress.update(task, description=f"initial weights on {init_backend}")
-        inits = shared_init.ensure(out / "init", sorted({(m, s) for m, _, s in cells}), data=data,
+        inits = shared_init.ensure(out / "init", sorted({(m, s) for m, _, seeds in cells for s in seeds}), data=data,
                                    image_size=recipe.image_size, backend=init_backend, timeout_s=args.cell_timeout)
         progress.advance(task)
-        for model, backend, seed in cells:
-            progress.update(task, description=f"{model} on {backend}, seed {seed}")
-            row, ran = run_cell(out, model, backend, seed, inits[(model, seed)], args, data,
-                                budget_recipe(args.budget))
-            runs.append(row)
-            how = f"{row['wall_s']:.0f} s" if ran else "skipped: done earlier"
-            progress.console.print(f"{model:>16} {backend:<10} s{seed:<3} {row['status'][:90]}  ({how})",
-                                   markup=False)
-            progress.advance(task)
+        for model, backend, seeds in cells:
+            progress.update(task, description=f"{model} on {backend}, {plural(len(seeds), 'seed')}")
+            for row, ran in run_cells(out, model, backend, seeds, inits, args, data, budget_recipe(args.budget)):
+                runs.append(row)
+                how = f"{row['wall_s']:.0f} s" if ran else "skipped: done earlier"
+                progress.console.print(f"{model:>16} {backend:<10} s{row['seed']:<3} {row['status'][:90]}  ({how})",
+                                       markup=False)
+                progress.advance(task)
         if not args.no_agreement:
             name = args.agreement_model or args.models[0]
             progress.update(task, description=f"numeric agreement ({name})")

@@ -68,21 +68,28 @@ def rank(summaries: dict[str, dict]) -> dict[str, dict]:
     return out
 
 
-def backend_effect(seed_std: float | None, backend_values: dict[str, float]) -> dict:
+def backend_effect(seed_std: float | None, backend_values: dict[str, float], n_test: int | None = None) -> dict:
     """Whether the backend changed a model's accuracy: the spread (max - min) across backends
-    of the same seed and initial weights, against the seed-to-seed standard deviation.
+    of the same seed and initial weights, against the noise of one accuracy.
 
-    Verdict "no": spread <= 2 seed stds (within seed noise; also a spread of 0);
-    "yes": above that; "unknown": fewer than 2 backends or no seed std (one seed).
+    The noise is the larger of the seed-to-seed standard deviation and, with `n_test` test
+    images, the binomial standard error sqrt(p (1 - p) / n_test) at the backends' mean p (a
+    model stuck at chance on every seed has seed std 0, yet one image more is 1/n_test).
+    Verdict "no": spread <= 2 noise (also a spread of 0); "yes": above that; "unknown":
+    fewer than 2 backends, or neither a seed std nor `n_test`.
     """
     values = [v for v in backend_values.values() if v is not None]
     spread = max(values) - min(values) if len(values) >= 2 else None
+    noises = [seed_std] if seed_std is not None else []
+    if spread is not None and n_test:
+        p = sum(values) / len(values)
+        noises.append(math.sqrt(p * (1 - p) / n_test))
     if spread is None:
         verdict = "unknown"
     elif spread == 0:
         verdict = "no"
-    elif seed_std is None:
+    elif not noises:
         verdict = "unknown"
     else:
-        verdict = "no" if spread <= 2 * seed_std else "yes"
+        verdict = "no" if spread <= 2 * max(noises) else "yes"
     return {"backend_spread": spread, "seed_std": seed_std, "backend_mattered": verdict}
