@@ -83,7 +83,7 @@ def test_backend_effect_against_seed_noise():
     runs = _runs({"m": [0.5, 0.6, 0.7]}) + _runs({"m": [0.9]}, backend="jax")
     row = aggregate.model_rows(runs, "torch", 0)[0]
     assert row["backend_spread"] == pytest.approx(0.4) and row["backend_mattered"] == "yes"
-    assert "beyond seed noise for m" in aggregate.backend_words([row])
+    assert "beyond noise for m" in aggregate.backend_words([row])
 
 
 def _quiet():

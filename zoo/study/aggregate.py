@@ -87,16 +87,16 @@ def model_markdown(rows: list[dict], accuracy_backend: str, first_seed: int) -> 
 
 
 def backend_words(rows: list[dict]) -> str:
-    """One sentence: did any backend change an accuracy beyond seed noise?"""
+    """One sentence: did any backend change an accuracy beyond noise?"""
     yes = [r["model"] for r in rows if r["backend_mattered"] == "yes"]
     known = [r for r in rows if r["backend_mattered"] != "unknown"]
     if not known:
         return "Backend effect: not measured (one backend, or one seed: no seed noise to compare with)."
     if yes:
-        return (f"Backend effect: the backend changed the artist top-1 beyond seed noise for {', '.join(yes)} "
+        return (f"Backend effect: the backend changed the artist top-1 beyond noise for {', '.join(yes)} "
                 "(see the per-backend rows).")
     worst = max(r["backend_spread"] or 0.0 for r in known)
-    return (f"Backend effect: none beyond seed noise; the largest spread across backends is {worst:.3f} "
+    return (f"Backend effect: none beyond noise; the largest spread across backends is {worst:.3f} "
             f"({len(known)} model(s) compared).")
 
 
