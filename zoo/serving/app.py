@@ -129,6 +129,7 @@ class Routes:
         return JSONResponse({"name": p.name, "tasks": tasks, "input_size": list(p.image_size),
                              "runtime": p.runtime, "backend": runtime_backend(p),
                              "similar": self.index is not None, "top_k": self.top_k,
+                             "max_body_bytes": self.max_body,
                              "calibration": _calibration_summary(getattr(p, "calibration", None))})
 
     async def predict(self, request):

@@ -2,9 +2,11 @@
 const $ = (id) => document.getElementById(id);
 
 let coverage = null;  // the calibrated model's set / interval coverage (0-1), null when uncalibrated
+let maxBody = null;  // the server's upload limit in bytes (--max-body-mb)
 fetch("/model").then((r) => r.json()).then((m) => {
   $("model-name").textContent = `${m.name} · ${m.runtime} (${m.backend}) · ${m.input_size.join("×")} px`;
   coverage = m.calibration ? m.calibration.coverage : null;
+  maxBody = m.max_body_bytes;
 });
 
 // The calibrated model's artist extras: the unknown-artist verdict and the artist set.
@@ -31,6 +33,10 @@ function showError(message) {
 }
 
 async function post(path, file) {
+  if (maxBody !== null && file.size > maxBody) {  // refused here, before the upload starts
+    const mb = (n) => (n / 2 ** 20).toFixed(1);
+    throw new Error(`${file.name} is ${mb(file.size)} MB; this server takes uploads up to ${mb(maxBody)} MB`);
+  }
   const form = new FormData();
   form.append("image", file, file.name);
   const response = await fetch(path, { method: "POST", body: form });
