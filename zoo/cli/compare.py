@@ -2,8 +2,8 @@
 which backend (speed, compile time, memory; the same accuracy from the same initial weights).
 
 The seeds of one model x backend train in one process, each through `python -m zoo train`'s
-code path (log: OUT/cells/<model>-<backend>-s<seed>/train.log, result: .../result.json). A failing cell is recorded and the rest go on; a re-run skips
-cells whose result says "ok". Then the backends' numeric agreement is checked and
+code path (log: OUT/cells/<model>-<backend>-s<seed>/train.log, result: .../result.json). A
+failing cell is recorded and the rest go on; a re-run skips cells whose result says "ok". Then the backends' numeric agreement is checked and
 OUT/leaderboard.{csv,md,png} are written (zoo/study/compare.py).
 """
 
@@ -34,7 +34,8 @@ def add_arguments(p) -> None:
                    "the fastest here; the others train the first seed, for the backend comparison)")
     p.add_argument("--epochs", type=int, help="override the budget recipe's epochs")
     p.add_argument("--image-size", type=int, help="override the budget recipe's image side (px)")
-    p.add_argument("--cell-timeout", type=float, default=3600, help="seconds per seed before a cell's process is killed (default 3600)")
+    p.add_argument("--cell-timeout", type=float, default=3600,
+                   help="seconds per seed before a cell's process is killed (default 3600)")
     p.add_argument("--agreement-model", help="model of the numeric agreement check (default: first of --models)")
     p.add_argument("--no-agreement", action="store_true", help="skip the numeric agreement check")
 

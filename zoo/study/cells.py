@@ -18,7 +18,8 @@ from data_tools.files import write_atomic
 from zoo.run_folder import RunFolder
 from zoo.study.child import child_env, run_child
 
-METRICS = ("n_images", "params", "gflops", "infer_img_s", "artist_top1", "artist_top5", "movement_top1", "year_mae")
+METRICS = ("n_images", "params", "gflops", "infer_img_s", "artist_top1", "artist_top5", "movement_top1",
+           "year_mae")
 SEED_RUN = "seed_run.json"  # {"returncode", "wall_s", "last_error"} of one seed, written by the child
 
 
